@@ -1,12 +1,41 @@
-"""Find transfer facts in an article (work in progress: returns no facts yet)."""
+"""Find transfer facts in an article.
+
+``extract_facts`` runs the pipeline: normalise the text (offsets kept), find the catalog's
+mentions in one pass, drop articles that name no weapon and no state (the cheap relevance
+gate), split sentences with spaCy, attribute speakers, apply the rules, and merge facts
+with the same key.
+"""
 
 from __future__ import annotations
 
+from armsledger.catalog import Catalog, load_catalog
+from armsledger.extract.cues import load_lexicon
+from armsledger.extract.mentions import mention_finder
+from armsledger.extract.rules import EXTRACTOR, RuleExtractor
+from armsledger.extract.speakers import assign_speakers
+from armsledger.merge import merge_facts
 from armsledger.model import Article, Fact
+from armsledger.segment import fold_text, normalize_text, split_sentences
 
-EXTRACTOR = "rules.v1"
+__all__ = ["EXTRACTOR", "extract_facts"]
 
 
-def extract_facts(article: Article) -> list[Fact]:
-    """Every transfer fact the article states, merged by key."""
-    return []
+def extract_facts(article: Article, catalog: Catalog | None = None) -> list[Fact]:
+    """Every transfer fact the article states, merged by key, evidence spans exact."""
+    catalog = catalog or load_catalog()
+    lexicon = load_lexicon()
+    text = article.text
+    lowered = normalize_text(text)
+    folded = fold_text(text)
+    mentions = mention_finder(catalog).find(lowered, folded)
+    if not any(m.kind in ("system", "class") for m in mentions) or not any(
+        m.is_state for m in mentions
+    ):
+        return []
+    if lexicon.stages_anywhere.search(lowered) is None:
+        return []
+    sentences = split_sentences(text)
+    blocked = {m.phrase for m in mentions if m.kind != "class"}
+    speakers = assign_speakers(folded, sentences, lexicon, blocked)
+    facts = RuleExtractor(catalog, lexicon).extract(article, lowered, sentences, mentions, speakers)
+    return merge_facts(facts)

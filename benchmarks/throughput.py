@@ -1,0 +1,101 @@
+"""Throughput and peak memory of ``extract`` on a large corpus, on one core.
+
+Corpus: the dev articles (``../shared/dev``, read in place, never copied) replicated to
+``--articles`` articles; then a 9:1 mix of irrelevant text (generated prose with no weapon in
+it) and those articles, which the cheap relevance gate should pass over quickly. Beside each
+figure it prints the time of spaCy's tokenizer alone on the same text, the floor any
+spaCy-based pipeline pays.
+
+    python benchmarks/throughput.py [--articles 10000] [--dev ../shared/dev]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+from armsledger.extract import extract_facts
+from armsledger.ingest import read_article
+from armsledger.model import Article
+from armsledger.segment import split_sentences
+
+_WORDS = (
+    "the a of to and in that it is was for on are as with his they at be this have from or one "
+    "had by word but not what all were we when your can said there use an each which she do how "
+    "their if will up other about out many then them these so some her would make like him into "
+    "time has look two more write go see number no way could people my than first water been call "
+    "who oil its now find long down day did get come made may part city council market season "
+    "weather school festival music film team league match rain local museum garden bridge river "
+    "farmers harvest train station library election mayor budget recipe bakery concert"
+).split()
+
+
+def _irrelevant(rng: random.Random, n_words: int = 400) -> str:
+    sentences = []
+    while sum(len(s.split()) for s in sentences) < n_words:
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 20))]
+        sentences.append(" ".join(words).capitalize() + ".")
+    return " ".join(sentences)
+
+
+def _run(articles: list[Article]) -> tuple[float, int]:
+    start = time.perf_counter()
+    facts = 0
+    for article in articles:
+        facts += len(extract_facts(article))
+    return time.perf_counter() - start, facts
+
+
+def _tokenize_only(articles: list[Article]) -> float:
+    from armsledger.segment import _nlp
+
+    tokenizer = _nlp().tokenizer
+    start = time.perf_counter()
+    for article in articles:
+        tokenizer(article.text)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    default_dev = Path(__file__).resolve().parents[2] / "shared" / "dev"
+    parser.add_argument("--dev", type=Path, default=default_dev)
+    args = parser.parse_args()
+
+    dev = [read_article(p) for p in sorted(args.dev.glob("*.txt"))]
+    if not dev:
+        sys.exit(f"no .txt articles in {args.dev}")
+    n = args.articles
+    relevant = [
+        Article(id=f"{i}-{a.id}", text=a.text, title=a.title, date=a.date)
+        for i, a in zip(range(n), (dev[i % len(dev)] for i in range(n)), strict=True)
+    ]
+    rng = random.Random(7)
+    fillers = [_irrelevant(rng) for _ in range(200)]
+    mix = [
+        relevant[i // 10] if i % 10 == 0 else Article(id=f"x{i}", text=fillers[i % len(fillers)])
+        for i in range(n)
+    ]
+    extract_facts(dev[0])  # load the catalog and spaCy once, outside the timing
+    split_sentences("Warm up.")
+
+    words = sum(len(a.text.split()) for a in relevant)
+    print(f"corpus: {n} articles replicated from {len(dev)} dev texts, {words / n:.0f} words each")
+    for name, corpus in (("relevant", relevant), ("9:1 mix", mix)):
+        seconds, facts = _run(corpus)
+        tok = _tokenize_only(corpus)
+        print(
+            f"{name:>9}: {n / seconds:8.0f} articles/s  ({seconds:.2f} s, {facts} facts); "
+            f"spaCy tokenizer alone {n / tok:8.0f} articles/s (ratio {seconds / tok:.1f}x)"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB (max resident set size)")
+
+
+if __name__ == "__main__":
+    main()

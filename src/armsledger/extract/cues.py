@@ -1,0 +1,132 @@
+"""The cue lexicon (``data/cues.yaml``): words that state a stage, a modality, a lot, a speech act."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from armsledger.errors import CatalogError
+from armsledger.model import Modality, Stage
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A cue found in a sentence: ``[start, end)`` relative to the sentence."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Compiled cue patterns, one alternation per label."""
+
+    stages: dict[Stage, re.Pattern[str]]
+    weak: frozenset[str]
+    modality: dict[Modality, re.Pattern[str]]
+    lot: dict[str, int]
+    lot_pattern: re.Pattern[str]
+    speech: re.Pattern[str]
+    titles: frozenset[str]
+    stages_anywhere: re.Pattern[str]
+    supplier_agents: frozenset[str]
+    recipient_agents: frozenset[str]
+
+    def agent_role(self, cue: Cue) -> str | None:
+        """``supplier`` or ``recipient``: the role of the states before a cue's verb, if known."""
+        for word in cue.text.split():
+            if word in self.supplier_agents:
+                return "supplier"
+            if word in self.recipient_agents:
+                return "recipient"
+        return None
+
+    def find_stages(self, sentence: str) -> list[Cue]:
+        """Stage cues in a normalised sentence; of overlapping cues the longest stays."""
+        found = [
+            Cue(m.start(), m.end(), stage.value, m.group())
+            for stage, pattern in self.stages.items()
+            for m in pattern.finditer(sentence)
+        ]
+        return _longest(found)
+
+    def find_modality(self, sentence: str) -> list[Cue]:
+        """Modality cues in a normalised sentence."""
+        found = [
+            Cue(m.start(), m.end(), modality.value, m.group())
+            for modality, pattern in self.modality.items()
+            for m in pattern.finditer(sentence)
+        ]
+        return _longest(found)
+
+    def find_lots(self, sentence: str) -> list[Cue]:
+        """Lot markers ("second", "another") with the lot they name as label."""
+        return [
+            Cue(m.start(), m.end(), str(self.lot[m.group()]), m.group())
+            for m in self.lot_pattern.finditer(sentence)
+        ]
+
+
+def _longest(cues: list[Cue]) -> list[Cue]:
+    cues.sort(key=lambda c: (-(c.end - c.start), c.start))
+    kept: list[Cue] = []
+    for cue in cues:
+        if all(cue.end <= k.start or cue.start >= k.end for k in kept):
+            kept.append(cue)
+    kept.sort(key=lambda c: c.start)
+    return kept
+
+
+def _alternation(patterns: list[str], where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(r"(?<![\w-])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w])")
+    except re.error as exc:
+        raise CatalogError(f"cues.yaml: {where}: bad pattern: {exc}") from exc
+
+
+def _load(path: Path) -> Lexicon:
+    try:
+        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot read the cue lexicon: {exc}") from exc
+    try:
+        stages = {Stage(k): _alternation(v, f"stages.{k}") for k, v in data["stages"].items()}
+        modality = {
+            Modality(k): _alternation(v, f"modality.{k}") for k, v in data["modality"].items()
+        }
+        lot = {str(k): int(v) for k, v in data["lot"].items()}
+        lot_pattern = _alternation([re.escape(k) for k in lot], "lot")
+        speech = _alternation([re.escape(s) for s in data["speech"]], "speech")
+        weak = frozenset(str(w) for w in data.get("weak", []))
+        titles = frozenset(str(t).lower() for t in data.get("titles", []))
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise CatalogError(f"{path}: malformed cue lexicon: {exc!r}") from exc
+    anywhere = re.compile("|".join(p.pattern for p in stages.values()))
+    agents = data.get("agents", {})
+    return Lexicon(
+        stages,
+        weak,
+        modality,
+        lot,
+        lot_pattern,
+        speech,
+        titles,
+        anywhere,
+        frozenset(agents.get("supplier", [])),
+        frozenset(agents.get("recipient", [])),
+    )
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """The packaged cue lexicon, compiled once."""
+    path = Path(str(resources.files("armsledger") / "data" / "cues.yaml"))
+    return _load(path)

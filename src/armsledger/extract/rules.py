@@ -1,0 +1,406 @@
+"""rules.v1: transfer facts from stage cues next to weapon mentions and the states around them.
+
+For each sentence: every stage cue (data/cues.yaml) is tied to the weapon it speaks of (the
+nearest system named in the sentence and those coordinated with it; else a weapon class, or
+a phrase referring back to the system the article was last about), then to its supplier and
+recipient (from prepositions and word order around the states named, the system's country of
+origin, an adjective such as "Russian-made", and failing those the article's main
+counterpart), then to its modality (the modality cues of its clause), lot, quantity, value and
+speaker. Nothing here is keyed to one article's wording: every phrase lives in the data files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from armsledger.catalog import Catalog
+from armsledger.extract.cues import Cue, Lexicon
+from armsledger.extract.mentions import Mention
+from armsledger.model import Article, Fact, Modality, Quantity, Span, Stage, Value
+from armsledger.parse import find_money, find_quantities
+
+EXTRACTOR = "rules.v1"
+
+#: Modality wins in this order where several cues share a clause.
+_MODALITY_PRIORITY = (Modality.CONDITIONAL, Modality.DENIED, Modality.POSSIBLE, Modality.PLANNED)
+#: Stages whose own cue words ("plans to buy") already carry the plan: a plan is still asserted.
+_PLAN_STAGES = frozenset({Stage.INTEREST})
+#: How far before a stage cue a negation still scopes it ("has not yet received").
+_NEGATION_REACH = 40
+#: Clause boundaries inside a sentence.
+_CLAUSE = re.compile(r";|:\s|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b")
+#: Words that refer back to something named before ("the", "these aircraft").
+_DETERMINER = re.compile(r"(?:the|these|those|this|that|such|its|their|our|his|her)\s+(?:\w+\s+){0,2}$")
+#: Text allowed between coordinated mentions ("Azerbaijan, Ukraine and Qatar").
+_COORDINATION = re.compile(r"^[\s,]*(?:(?:and|or|as well as|plus|&)\s+)?(?:the\s+)?$")
+#: Text allowed between coordinated systems ("Rafale fighter jets and two Scorpene submarines").
+_SYSTEM_COORDINATION = re.compile(r"^[^;:.]{0,60}?(?:,|\band\b|\bas well as\b|\bplus\b)[^;:.]{0,40}$")
+#: Sentences that only introduce a quotation ("About the deal, Shugaev said:").
+_QUOTE_INTRO = re.compile(r"\b(?:said|says|noted|added|stated|told \w+)\s*:\s*$")
+_RECIPIENT_BEFORE = re.compile(r"(?:\bto|\bfor|\binto|\bat)\s+(?:the\s+)?$")
+_SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby|\bwith)\s+(?:the\s+)?$")
+_POSSESSIVE_AFTER = re.compile(r"^'s?\b")
+#: A stage whose evidence names a weapon only through a definite phrase still needs one.
+_ANAPHORA_STAGES = frozenset(Stage) - {Stage.INTEREST}
+
+
+@dataclass
+class _Topic:
+    """What the article was last about: the system (and lot) of the latest fact-bearing mention."""
+
+    system: str | None = None
+    lot: int | None = None
+    sentence: int = -10
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A weapon a cue speaks of: a system (or None for a class), where it stands, its maker."""
+
+    system: str | None
+    anchor: Mention | None
+    origin: str | None
+    inherited: bool = False
+
+
+class RuleExtractor:
+    """The rules.v1 extractor for one catalog and cue lexicon."""
+
+    def __init__(self, catalog: Catalog, lexicon: Lexicon) -> None:
+        self.catalog = catalog
+        self.lexicon = lexicon
+
+    # ------------------------------------------------------------------ article level
+
+    def extract(
+        self,
+        article: Article,
+        lowered: str,
+        sentences: Sequence[Span],
+        mentions: Sequence[Mention],
+        speakers: Sequence[str | None],
+    ) -> list[Fact]:
+        systems_in_article = [m.target for m in mentions if m.kind == "system"]
+        state_counts = Counter(m.target for m in mentions if m.is_state)
+        if article.title:
+            for m in mentions:
+                if m.is_state and m.start < len(article.title) + 2:
+                    state_counts[m.target] += 1
+        facts: list[Fact] = []
+        topic = _Topic()
+        by_sentence: list[list[Mention]] = [[] for _ in sentences]
+        k = 0
+        for m in mentions:
+            while k < len(sentences) and sentences[k].end <= m.start:
+                k += 1
+            if k < len(sentences) and sentences[k].start <= m.start:
+                by_sentence[k].append(m)
+        for i, sent in enumerate(sentences):
+            norm = lowered[sent.start : sent.end]
+            local = [
+                Mention(m.start - sent.start, m.end - sent.start, m.kind, m.target, m.phrase)
+                for m in by_sentence[i]
+            ]
+            new = self._sentence(
+                article, sent, norm, local, speakers[i], topic, i, systems_in_article, state_counts
+            )
+            facts.extend(new)
+            named = [m for m in local if m.kind == "system"]
+            if named:
+                lot = next((f.lot for f in new if f.system == named[-1].target), None)
+                topic = _Topic(named[-1].target, lot, i)
+            elif new and new[-1].system:
+                topic = _Topic(new[-1].system, new[-1].lot, i)
+        return facts
+
+    # ------------------------------------------------------------------ sentence level
+
+    def _sentence(
+        self,
+        article: Article,
+        sent: Span,
+        norm: str,
+        mentions: list[Mention],
+        speaker: str | None,
+        topic: _Topic,
+        index: int,
+        systems_in_article: list[str],
+        state_counts: Counter[str],
+    ) -> list[Fact]:
+        if _QUOTE_INTRO.search(norm):
+            return []
+        cues = self.lexicon.find_stages(norm)
+        if not cues:
+            return []
+        modalities = self.lexicon.find_modality(norm)
+        conditions = _condition_spans(norm, modalities)
+        clauses = _clause_bounds(norm)
+        systems = [m for m in mentions if m.kind == "system"]
+        classes = [m for m in mentions if m.kind == "class"]
+        states = [m for m in mentions if m.is_state]
+        facts: list[Fact] = []
+        for cue in cues:
+            if any(a <= cue.start < b for a, b in conditions):
+                continue
+            if cue.text in self.lexicon.weak and not _near(cue, systems + classes, 40):
+                continue
+            clause = _clause_of(cue, clauses)
+            targets = self._targets(cue, norm, systems, classes, topic, index, systems_in_article)
+            if not targets:
+                continue
+            stage = Stage(cue.label)
+            modality = self._modality(cue, stage, modalities, clause)
+            for target in targets:
+                lot = self._lot(norm, cue, target, clause) or (
+                    topic.lot if target.inherited else None
+                )
+                for supplier, recipient in self._parties(
+                    norm, cue, target, states, state_counts, clause
+                ):
+                    facts.append(
+                        Fact(
+                            article_id=article.id,
+                            supplier=supplier,
+                            recipient=recipient,
+                            system=target.system,
+                            stage=stage,
+                            modality=modality,
+                            spans=(sent,),
+                            lot=lot,
+                            quantity=_quantity(norm, sent.text, target, cue),
+                            value=_value(sent.text, stage),
+                            speaker=speaker,
+                            extractor=EXTRACTOR,
+                        )
+                    )
+        return facts
+
+    def _targets(
+        self,
+        cue: Cue,
+        norm: str,
+        systems: list[Mention],
+        classes: list[Mention],
+        topic: _Topic,
+        index: int,
+        systems_in_article: list[str],
+    ) -> list[_Target]:
+        if systems:
+            nearest = min(systems, key=lambda m: _distance(m, cue))
+            group = _coordinated(nearest, systems, norm)
+            return [self._system_target(m) for m in group]
+        for cls in sorted(classes, key=lambda m: _distance(m, cue)):
+            head = cls.phrase.lower().split()[-1].rstrip("s")
+            candidates = {
+                s
+                for s in systems_in_article
+                if any(k.lower().rstrip("s") == head for k in self.catalog.systems[s].kind)
+            }
+            definite = _DETERMINER.search(norm[: cls.start]) is not None
+            if definite and topic.system and topic.system in candidates | {topic.system}:
+                if index - topic.sentence <= 4:
+                    return [_Target(topic.system, cls, self._origin(topic.system), True)]
+            if len(candidates) == 1:
+                name = next(iter(candidates))
+                return [_Target(name, cls, self._origin(name))]
+            return [_Target(None, cls, None)]
+        stage = Stage(cue.label)
+        if (
+            topic.system
+            and stage in _ANAPHORA_STAGES
+            and index - topic.sentence <= 2
+            and cue.text not in self.lexicon.weak
+        ):
+            return [_Target(topic.system, None, self._origin(topic.system), True)]
+        return []
+
+    def _system_target(self, mention: Mention) -> _Target:
+        return _Target(mention.target, mention, self._origin(mention.target))
+
+    def _origin(self, system: str) -> str | None:
+        found = self.catalog.systems.get(system)
+        return found.origin if found else None
+
+    def _modality(
+        self, cue: Cue, stage: Stage, modalities: list[Cue], clause: tuple[int, int]
+    ) -> Modality:
+        present: set[Modality] = set()
+        for m in modalities:
+            if not clause[0] <= m.start < clause[1]:
+                continue
+            modality = Modality(m.label)
+            overlaps = m.start < cue.end and cue.start < m.end
+            if modality is Modality.PLANNED and (overlaps or stage in _PLAN_STAGES):
+                continue
+            if modality is Modality.DENIED and not (
+                0 <= cue.start - m.end <= _NEGATION_REACH or overlaps
+            ):
+                continue
+            present.add(modality)
+        for modality in _MODALITY_PRIORITY:
+            if modality in present:
+                return modality
+        return Modality.ASSERTED
+
+    def _lot(self, norm: str, cue: Cue, target: _Target, clause: tuple[int, int]) -> int | None:
+        anchor_start = target.anchor.start if target.anchor else cue.start
+        for lot in self.lexicon.find_lots(norm):
+            if not clause[0] <= lot.start < clause[1]:
+                continue
+            gap = norm[lot.end : max(anchor_start, cue.start)]
+            if 0 <= anchor_start - lot.end <= 40 and re.search(
+                r"^\s*(?:\w+\s+){0,3}?(?:(?:regimental\s+)?sets?|batch(?:es)?|lots?|tranches?|"
+                r"squadrons?|regiments?|consignments?|units?|of)?\s*",
+                gap,
+            ):
+                if target.anchor is None or anchor_start > lot.end:
+                    return int(lot.label)
+        return None
+
+    def _parties(
+        self,
+        norm: str,
+        cue: Cue,
+        target: _Target,
+        states: list[Mention],
+        state_counts: Counter[str],
+        clause: tuple[int, int],
+    ) -> list[tuple[str, str]]:
+        """Supplier and recipient pairs for a cue: prepositions first, then word order."""
+        role = self.lexicon.agent_role(cue)
+        maker: str | None = None
+        sources: list[str] = []
+        destinations: list[str] = []
+        others: list[Mention] = []
+        for m in states:
+            before = norm[max(0, m.start - 12) : m.start]
+            if target.anchor and m.kind == "adjective" and 0 <= target.anchor.start - m.end <= 20:
+                maker = m.target  # "Russian-made S-400", "French submarines"
+            elif _SUPPLIER_BEFORE.search(before):
+                sources.append(m.target)
+            elif _RECIPIENT_BEFORE.search(before) and m.kind != "adjective":
+                group = _coordinated(m, states, norm)
+                destinations.extend(g.target for g in group)
+            else:
+                others.append(m)
+        subject = [m for m in others if clause[0] <= m.start and m.end <= cue.start]
+        subjects = [m.target for m in _coordinated(subject[-1], subject, norm)] if subject else []
+
+        if sources:
+            suppliers = sources[:1]
+        elif role == "supplier" and subjects:
+            suppliers = subjects
+        elif target.origin or maker:
+            suppliers = [target.origin or maker or ""]
+        else:
+            return []
+        suppliers = list(dict.fromkeys(suppliers))
+        recipients = [d for d in dict.fromkeys(destinations) if d not in suppliers]
+        if not recipients and role == "recipient":
+            recipients = [s for s in subjects if s not in suppliers]
+        if not recipients:
+            candidates = [m for m in others if m.target not in suppliers]
+            possessive = [m for m in candidates if _POSSESSIVE_AFTER.match(norm[m.end :])]
+            if possessive or candidates:
+                chosen = min(possessive or candidates, key=lambda m: _distance(m, cue))
+                recipients = [chosen.target]
+        if not recipients and len(suppliers) == 1:
+            counterpart = _main_counterpart(state_counts, suppliers[0])
+            if counterpart:
+                recipients = [counterpart]
+        return [(s, r) for s in suppliers for r in recipients if s != r]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _distance(m: Mention | Cue, cue: Cue) -> int:
+    if m.end <= cue.start:
+        return cue.start - m.end
+    if m.start >= cue.end:
+        return m.start - cue.end
+    return 0
+
+
+def _near(cue: Cue, mentions: list[Mention], reach: int) -> bool:
+    return any(_distance(m, cue) <= reach for m in mentions)
+
+
+def _coordinated(first: Mention, mentions: list[Mention], norm: str) -> list[Mention]:
+    """``first`` and the mentions of its kind coordinated with it ("A, B and C")."""
+    same = sorted(
+        (m for m in mentions if (m.kind == "system") == (first.kind == "system")),
+        key=lambda m: m.start,
+    )
+    pattern = _SYSTEM_COORDINATION if first.kind == "system" else _COORDINATION
+    i = same.index(first)
+    group = [first]
+    j = i
+    while j + 1 < len(same) and pattern.search(norm[same[j].end : same[j + 1].start]):
+        j += 1
+        group.append(same[j])
+    j = i
+    while j > 0 and pattern.search(norm[same[j - 1].end : same[j].start]):
+        j -= 1
+        group.insert(0, same[j])
+    seen: set[str] = set()
+    return [m for m in group if not (m.target in seen or seen.add(m.target))]
+
+
+def _clause_bounds(norm: str) -> list[tuple[int, int]]:
+    cuts = [0] + [m.start() for m in _CLAUSE.finditer(norm)] + [len(norm)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a] or [(0, len(norm))]
+
+
+def _clause_of(cue: Cue, clauses: list[tuple[int, int]]) -> tuple[int, int]:
+    for a, b in clauses:
+        if a <= cue.start < b:
+            return a, b
+    return clauses[-1]
+
+
+def _condition_spans(norm: str, modalities: list[Cue]) -> list[tuple[int, int]]:
+    """The "if ..." parts of a sentence, up to the comma that ends the condition."""
+    spans = []
+    for m in modalities:
+        if m.label == Modality.CONDITIONAL.value and m.text in ("if", "unless", "in case"):
+            comma = norm.find(",", m.end)
+            spans.append((m.start, comma if comma != -1 else m.end))
+    return spans
+
+
+def _main_counterpart(state_counts: Counter[str], supplier: str) -> str | None:
+    """The state the article names most often besides the supplier, if named at least twice."""
+    for code, n in state_counts.most_common():
+        if code != supplier:
+            return code if n >= 2 else None
+    return None
+
+
+def _quantity(norm: str, text: str, target: _Target, cue: Cue) -> Quantity | None:
+    found = find_quantities(text)
+    if not found:
+        return None
+    anchor = target.anchor.start if target.anchor else cue.start
+    best = min(found, key=lambda f: abs(f.span.start - anchor))
+    if abs(best.span.start - anchor) > 80:
+        return None
+    return best.value
+
+
+def _value(text: str, stage: Stage) -> Value | None:
+    if stage not in (
+        Stage.CONTRACT,
+        Stage.APPROVAL,
+        Stage.AGREEMENT,
+        Stage.SERVICING,
+        Stage.OFFER,
+        Stage.NEGOTIATION,
+        Stage.INTEREST,
+    ):
+        return None
+    found = find_money(text)
+    return found[0].value if found else None

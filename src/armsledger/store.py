@@ -1,0 +1,763 @@
+"""The register: articles, their facts and the deals merged from them, in SQL.
+
+SQLAlchemy Core over SQLite by default; the schema and queries are portable to
+PostgreSQL (no SQLite-only SQL). Column names are FORMAT.md's field names. Tables:
+
+``articles``
+    one row per distinct text (``content_hash`` is unique); ``name`` is the article id
+    (its file name), which need not be unique: two folders may each hold ``a001.txt``.
+``facts``
+    one row per fact, with its first evidence span (``evidence``, ``evidence_start``,
+    ``evidence_end``) and its ``deal_id``; ``fact_spans`` holds any further spans, in order.
+``deals``
+    one row per deal key (supplier, recipient, system, lot), a summary recomputed by
+    :func:`armsledger.merge.merge_deals` from every fact with that key whenever an article
+    adds to it. Timelines are not stored: they are rebuilt from the facts on reading, by
+    the same function, so a deal read back equals the deal merged in memory.
+``rejects``
+    inputs that could not be read, and why.
+``register_info``
+    the schema version, checked on opening.
+
+Every write of an article is one transaction: the article, its facts and the deals they
+touch are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from armsledger.errors import ArmsLedgerError, InputError, StoreError
+from armsledger.merge import merge_deals
+from armsledger.model import (
+    Article,
+    Deal,
+    Fact,
+    Modality,
+    Quantity,
+    Span,
+    Stage,
+    Value,
+    deal_id,
+)
+
+#: Bumped whenever the tables change; a register of another version is refused on opening.
+SCHEMA_VERSION = 1
+
+#: Rows fetched per query when streaming articles (their texts can be large).
+_PAGE = 200
+
+metadata = sa.MetaData()
+
+_stages = ", ".join(f"'{s.value}'" for s in Stage)
+_modalities = ", ".join(f"'{m.value}'" for m in Modality)
+
+register_info = sa.Table(
+    "register_info",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.Text),
+    sa.Column("outlet", sa.Text),
+    sa.Column("date", sa.Date, index=True),
+    sa.Column("url", sa.Text),
+    sa.Column("language", sa.Text),
+    sa.Column("source", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("relevant", sa.Boolean, nullable=False),
+    sa.Column("extractor", sa.Text),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+facts = sa.Table(
+    "facts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("deal_id", sa.String(64), nullable=False, index=True),
+    sa.Column("supplier", sa.Text),
+    sa.Column("recipient", sa.Text),
+    sa.Column("system", sa.Text),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("modality", sa.Text, nullable=False),
+    sa.Column("lot", sa.Integer),
+    sa.Column("quantity_count", sa.BigInteger),
+    sa.Column("quantity_unit", sa.Text),
+    sa.Column("value_amount", sa.Double),
+    sa.Column("value_currency", sa.Text),
+    sa.Column("value_approximate", sa.Boolean),
+    sa.Column("speaker", sa.Text),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("evidence_start", sa.Integer, nullable=False),
+    sa.Column("evidence_end", sa.Integer, nullable=False),
+    sa.Column("optional", sa.Boolean, nullable=False),
+    sa.Column("extractor", sa.Text, nullable=False),
+    sa.CheckConstraint(f"stage IN ({_stages})", name="ck_facts_stage"),
+    sa.CheckConstraint(f"modality IN ({_modalities})", name="ck_facts_modality"),
+    sa.CheckConstraint("0 <= evidence_start AND evidence_start <= evidence_end"),
+    sa.CheckConstraint(
+        "(quantity_count IS NULL) = (quantity_unit IS NULL)", name="ck_facts_quantity"
+    ),
+    sa.CheckConstraint("(value_amount IS NULL) = (value_currency IS NULL)", name="ck_facts_value"),
+    sa.Index("ix_facts_key", "supplier", "recipient", "system", "stage"),
+)
+
+fact_spans = sa.Table(
+    "fact_spans",
+    metadata,
+    sa.Column(
+        "fact_id",
+        sa.Integer,
+        sa.ForeignKey("facts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("evidence_start", sa.Integer, nullable=False),
+    sa.Column("evidence_end", sa.Integer, nullable=False),
+    sa.CheckConstraint("0 <= evidence_start AND evidence_start <= evidence_end"),
+)
+
+deals = sa.Table(
+    "deals",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("supplier", sa.Text),
+    sa.Column("recipient", sa.Text),
+    sa.Column("system", sa.Text),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("stage", sa.Text),
+    sa.Column("first_seen", sa.Date),
+    sa.Column("last_seen", sa.Date, index=True),
+    sa.Column("quantity_count", sa.BigInteger),
+    sa.Column("quantity_unit", sa.Text),
+    sa.Column("value_amount", sa.Double),
+    sa.Column("value_currency", sa.Text),
+    sa.Column("value_approximate", sa.Boolean),
+    sa.Column("n_facts", sa.Integer, nullable=False),
+    sa.Column("n_articles", sa.Integer, nullable=False),
+    sa.Index("ix_deals_key", "supplier", "recipient", "system"),
+)
+
+rejects = sa.Table(
+    "rejects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An input that could not be read, and why."""
+
+    id: int
+    source: str
+    reason: str
+    at: dt.datetime
+
+
+class Register:
+    """The register of articles, facts and deals at one database URL.
+
+    Opening creates the tables if they are absent. Use it as a context manager, or call
+    :meth:`close`.
+
+    Raises:
+        StoreError: the database cannot be opened, or holds a register of another schema
+            version. The message names the URL (password hidden) and the reason.
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = sa.make_url(url)
+            self._shown = parsed.render_as_string(hide_password=True)
+            self._engine = _create_engine(parsed)
+        except (SQLAlchemyError, ValueError, ImportError) as error:
+            raise StoreError(f"{_hide_password(url)}: cannot open the register ({error})") from None
+        try:
+            metadata.create_all(self._engine)
+            with self._engine.begin() as conn:
+                version = conn.scalar(
+                    sa.select(register_info.c.value).where(register_info.c.key == "schema_version")
+                )
+                if version is None:
+                    conn.execute(
+                        sa.insert(register_info).values(
+                            key="schema_version", value=str(SCHEMA_VERSION)
+                        )
+                    )
+        except SQLAlchemyError as error:
+            self._engine.dispose()
+            raise StoreError(
+                f"{self._shown}: cannot open the register ({_reason(error)})"
+            ) from None
+        if version is not None and version != str(SCHEMA_VERSION):
+            self._engine.dispose()
+            raise StoreError(
+                f"{self._shown}: the register has schema version {version}; "
+                f"this armsledger reads version {SCHEMA_VERSION}"
+            )
+
+    def __repr__(self) -> str:
+        return f"Register({self._shown!r})"
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save_article(
+        self, article: Article, facts: Sequence[Fact], *, extractor: str | None = None
+    ) -> Literal["stored", "unchanged"]:
+        """Store an article, its facts, and the deals they touch, in one transaction.
+
+        Each deal key the facts touch is recomputed from all the facts in the register
+        with that key, dated by their articles.
+
+        Args:
+            article: the article; its text must not be stored already.
+            facts: its facts, each with ``article_id == article.id`` and spans that are
+                exact spans of ``article.text``.
+            extractor: what judged the article (``rules.v1``), recorded on its row; by
+                default the first fact's extractor, or nothing when there are no facts.
+
+        Returns:
+            ``"stored"``, or ``"unchanged"`` when an article with the same text is
+            already in the register (nothing is written).
+
+        Raises:
+            StoreError: a fact does not belong to the article, or the write failed; the
+                transaction is rolled back and nothing of the article is kept.
+        """
+        _check_facts(article, facts)
+        content_hash = article.content_hash
+        try:
+            with self._engine.begin() as conn:
+                if _find_hash(conn, content_hash) is not None:
+                    return "unchanged"
+                self._insert(conn, article, facts, extractor)
+        except IntegrityError as error:
+            # Another writer may have stored the same text since we looked.
+            if self._has_hash(content_hash):
+                return "unchanged"
+            raise self._error(f"cannot store {article.id}", error) from None
+        except ArmsLedgerError:
+            raise
+        except Exception as error:  # anything at all: the transaction is rolled back
+            raise self._error(f"cannot store {article.id}", error) from None
+        return "stored"
+
+    def _insert(
+        self, conn: Connection, article: Article, found: Sequence[Fact], extractor: str | None
+    ) -> None:
+        row_id = _new_id(
+            conn,
+            sa.insert(articles).values(
+                name=article.id,
+                content_hash=article.content_hash,
+                title=article.title,
+                outlet=article.outlet,
+                date=article.date,
+                url=article.url,
+                language=article.language,
+                source=article.source,
+                text=article.text,
+                relevant=bool(found),
+                extractor=extractor or (found[0].extractor if found else None),
+                ingested_at=_now(),
+            ),
+        )
+        touched: set[str] = set()
+        for fact in found:
+            key = deal_id(fact.supplier, fact.recipient, fact.system, fact.lot or 1)
+            touched.add(key)
+            fact_id = _new_id(
+                conn, sa.insert(facts).values(article_id=row_id, deal_id=key, **_fact_row(fact))
+            )
+            if len(fact.spans) > 1:
+                conn.execute(
+                    sa.insert(fact_spans),
+                    [
+                        {
+                            "fact_id": fact_id,
+                            "position": position,
+                            "evidence": span.text,
+                            "evidence_start": span.start,
+                            "evidence_end": span.end,
+                        }
+                        for position, span in enumerate(fact.spans[1:], start=1)
+                    ],
+                )
+        _recompute_deals(conn, touched)
+
+    def save_reject(self, source: str, reason: str) -> None:
+        """Record an input that could not be read, and why."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.insert(rejects).values(source=source, reason=reason, at=_now()))
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot record the reject of {source}", error) from None
+
+    def rebuild_deals(self) -> int:
+        """Recompute every deal from the facts, in one transaction; returns how many.
+
+        For use after the merge rules change, or to repair deals that two concurrent
+        writers on PostgreSQL each recomputed without the other's facts.
+        """
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.delete(deals))
+                keys = set(conn.scalars(sa.select(facts.c.deal_id).distinct()))
+                _recompute_deals(conn, keys)
+        except SQLAlchemyError as error:
+            raise self._error("cannot rebuild the deals", error) from None
+        return len(keys)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def has_article(self, article: Article) -> bool:
+        """Whether an article with the same text is stored (saving it would be a no-op)."""
+        return self._has_hash(article.content_hash)
+
+    def iter_facts(
+        self,
+        *,
+        supplier: str | None = None,
+        recipient: str | None = None,
+        system: str | None = None,
+        stage: Stage | str | None = None,
+        since: dt.date | None = None,
+        deal_id: str | None = None,
+    ) -> Iterator[Fact]:
+        """The stored facts, in the order they were stored, that match every filter given.
+
+        The facts are read when this is called (not lazily), so errors surface here.
+
+        ``since`` keeps facts from articles dated on or after it (undated ones are left
+        out); ``system`` compares the stored canonical designation exactly. A fact's
+        ``article_id`` is its article's name, as when it was extracted.
+
+        Raises:
+            InputError: ``stage`` is not one of FORMAT.md's stages.
+        """
+        conditions: list[sa.ColumnElement[bool]] = []
+        for column, value in (
+            (facts.c.supplier, supplier),
+            (facts.c.recipient, recipient),
+            (facts.c.system, system),
+            (facts.c.stage, _stage(stage)),
+            (facts.c.deal_id, deal_id),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if since is not None:
+            conditions.append(articles.c.date >= since)
+        joined = facts.join(articles, facts.c.article_id == articles.c.id)
+        query = (
+            sa.select(facts, articles.c.name.label("article_name"))
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(facts.c.id)
+        )
+        spans_query = (
+            sa.select(fact_spans)
+            .select_from(fact_spans.join(joined, fact_spans.c.fact_id == facts.c.id))
+            .where(*conditions)
+            .order_by(fact_spans.c.fact_id, fact_spans.c.position)
+        )
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+                more: dict[int, list[Span]] = {}
+                for span in conn.execute(spans_query).mappings():
+                    more.setdefault(span["fact_id"], []).append(_span(span))
+        except SQLAlchemyError as error:
+            raise self._error("cannot read facts", error) from None
+        return iter([_fact(row, row["article_name"], more.get(row["id"], ())) for row in rows])
+
+    def iter_deals(
+        self,
+        *,
+        supplier: str | None = None,
+        recipient: str | None = None,
+        system: str | None = None,
+        stage: Stage | str | None = None,
+        since: dt.date | None = None,
+    ) -> list[Deal]:
+        """The deals that match every filter given, with their timelines.
+
+        ``stage`` is the deal's current stage (:attr:`armsledger.model.Deal.stage`);
+        ``since`` keeps deals last seen on or after that date. Deals come sorted by
+        supplier, recipient, system and lot.
+
+        Raises:
+            InputError: ``stage`` is not one of FORMAT.md's stages.
+        """
+        conditions: list[sa.ColumnElement[bool]] = []
+        for column, value in (
+            (deals.c.supplier, supplier),
+            (deals.c.recipient, recipient),
+            (deals.c.system, system),
+            (deals.c.stage, _stage(stage)),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if since is not None:
+            conditions.append(deals.c.last_seen >= since)
+        selected = sa.select(deals.c.id).where(*conditions)
+        try:
+            with self._engine.connect() as conn:
+                found = _load_deals(conn, facts.c.deal_id.in_(selected))
+        except SQLAlchemyError as error:
+            raise self._error("cannot read deals", error) from None
+        return sorted(found, key=_deal_order)
+
+    def get_deal(self, deal_id: str) -> Deal | None:
+        """The deal with this id (:func:`armsledger.model.deal_id`), with its timeline."""
+        try:
+            with self._engine.connect() as conn:
+                found = _load_deals(conn, facts.c.deal_id == deal_id)
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot read deal {deal_id}", error) from None
+        return found[0] if found else None
+
+    def get_article(self, article_id: int | str) -> Article | None:
+        """An article by its row id (``int``) or by its name (``str``).
+
+        Names need not be unique (two folders may hold the same file name with different
+        texts); by name, the most recently stored one is returned.
+        """
+        if isinstance(article_id, int):
+            condition = articles.c.id == article_id
+        else:
+            condition = articles.c.name == article_id
+        query = sa.select(articles).where(condition).order_by(articles.c.id.desc()).limit(1)
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(query).mappings().first()
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot read article {article_id}", error) from None
+        return _article(row) if row is not None else None
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every stored article, in the order stored, read a page at a time."""
+        last = 0
+        while True:
+            query = (
+                sa.select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(_PAGE)
+            )
+            try:
+                with self._engine.connect() as conn:
+                    rows = conn.execute(query).mappings().all()
+            except SQLAlchemyError as error:
+                raise self._error("cannot read articles", error) from None
+            yield from (_article(row) for row in rows)
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1]["id"]
+
+    def iter_rejects(self) -> list[Reject]:
+        """Every recorded reject, oldest first."""
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(sa.select(rejects).order_by(rejects.c.id)).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot read rejects", error) from None
+        return [Reject(row["id"], row["source"], row["reason"], row["at"]) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many articles, facts, deals and rejects the register holds."""
+        try:
+            with self._engine.connect() as conn:
+                return {
+                    table.name: conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+                    for table in (articles, facts, deals, rejects)
+                }
+        except SQLAlchemyError as error:
+            raise self._error("cannot count", error) from None
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _has_hash(self, content_hash: str) -> bool:
+        try:
+            with self._engine.connect() as conn:
+                return _find_hash(conn, content_hash) is not None
+        except SQLAlchemyError as error:
+            raise self._error("cannot read articles", error) from None
+
+    def _error(self, doing: str, error: BaseException) -> StoreError:
+        return StoreError(f"{self._shown}: {doing} ({_reason(error)})")
+
+
+def _create_engine(url: sa.URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+    if url.database in (None, "", ":memory:"):
+        # One in-memory database shared by every use of the engine, from any thread.
+        options = {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+        }
+    engine = sa.create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _enable_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return engine
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@", 1)[-1] if "@" in url else url
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return f"{type(error.orig).__name__}: {error.orig}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _stage(stage: Stage | str | None) -> str | None:
+    if stage is None:
+        return None
+    try:
+        return Stage(stage).value
+    except ValueError:
+        allowed = ", ".join(s.value for s in Stage)
+        raise InputError(f"stage {stage!r} is not one of: {allowed}") from None
+
+
+def _check_facts(article: Article, facts: Sequence[Fact]) -> None:
+    for fact in facts:
+        if fact.article_id != article.id:
+            raise StoreError(
+                f"{article.id}: a fact of article {fact.article_id!r} cannot be stored with it"
+            )
+        for span in fact.spans:
+            if article.text[span.start : span.end] != span.text:
+                raise StoreError(
+                    f"{article.id}: evidence {span.text[:60]!r} is not the text at "
+                    f"[{span.start}, {span.end}) of the article"
+                )
+
+
+def _new_id(conn: Connection, statement: sa.Insert) -> int:
+    """The primary key of the row ``statement`` inserts (portable: no RETURNING needed)."""
+    key = conn.execute(statement).inserted_primary_key
+    if key is None or key[0] is None:
+        raise StoreError(f"the database gave no id for the new {statement.table.name} row")
+    return int(key[0])
+
+
+def _find_hash(conn: Connection, content_hash: str) -> int | None:
+    query = sa.select(articles.c.id).where(articles.c.content_hash == content_hash)
+    found: int | None = conn.scalar(query)
+    return found
+
+
+def _fact_row(fact: Fact) -> dict[str, Any]:
+    first = fact.spans[0]
+    return {
+        "supplier": fact.supplier,
+        "recipient": fact.recipient,
+        "system": fact.system,
+        "stage": str(fact.stage),
+        "modality": str(fact.modality),
+        "lot": fact.lot,
+        "quantity_count": fact.quantity.count if fact.quantity else None,
+        "quantity_unit": fact.quantity.unit if fact.quantity else None,
+        "value_amount": fact.value.amount if fact.value else None,
+        "value_currency": fact.value.currency if fact.value else None,
+        "value_approximate": fact.value.approximate if fact.value else None,
+        "speaker": fact.speaker,
+        "evidence": first.text,
+        "evidence_start": first.start,
+        "evidence_end": first.end,
+        "optional": fact.optional,
+        "extractor": fact.extractor,
+    }
+
+
+def _span(row: Any) -> Span:
+    return Span(row["evidence_start"], row["evidence_end"], row["evidence"])
+
+
+def _fact(row: Any, article_id: str, more: Iterable[Span] = ()) -> Fact:
+    quantity = (
+        Quantity(row["quantity_count"], row["quantity_unit"])
+        if row["quantity_count"] is not None
+        else None
+    )
+    value = (
+        Value(row["value_amount"], row["value_currency"], bool(row["value_approximate"]))
+        if row["value_amount"] is not None
+        else None
+    )
+    return Fact(
+        article_id=article_id,
+        supplier=row["supplier"],
+        recipient=row["recipient"],
+        system=row["system"],
+        stage=Stage(row["stage"]),
+        modality=Modality(row["modality"]),
+        spans=(_span(row), *more),
+        lot=row["lot"],
+        quantity=quantity,
+        value=value,
+        speaker=row["speaker"],
+        optional=row["optional"],
+        extractor=row["extractor"],
+    )
+
+
+def _article(row: Any) -> Article:
+    return Article(
+        id=row["name"],
+        text=row["text"],
+        title=row["title"],
+        outlet=row["outlet"],
+        date=row["date"],
+        url=row["url"],
+        language=row["language"],
+        source=row["source"],
+    )
+
+
+def _load_deals(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Deal]:
+    """The deals of the facts matching ``condition``, merged as in memory.
+
+    Facts are merged under their article's row id, which is unique where names may not
+    be; each timeline event then gets its article's name back.
+    """
+    query = (
+        sa.select(
+            facts,
+            articles.c.name.label("article_name"),
+            articles.c.date.label("article_date"),
+            articles.c.url.label("article_url"),
+            articles.c.source.label("article_source"),
+        )
+        .select_from(facts.join(articles, facts.c.article_id == articles.c.id))
+        .where(condition)
+        .order_by(facts.c.id)
+    )
+    found: list[Fact] = []
+    dated: dict[str, Article] = {}
+    names: dict[str, str] = {}
+    for row in conn.execute(query).mappings():
+        key = str(row["article_id"])
+        found.append(_fact(row, key))
+        if key not in dated:
+            names[key] = row["article_name"]
+            dated[key] = Article(
+                id=key,
+                text="",
+                date=row["article_date"],
+                url=row["article_url"],
+                source=row["article_source"],
+            )
+    return [
+        dataclasses.replace(
+            deal,
+            timeline=tuple(
+                dataclasses.replace(event, article_id=names[event.article_id])
+                for event in deal.timeline
+            ),
+        )
+        for deal in merge_deals(found, dated)
+    ]
+
+
+def _recompute_deals(conn: Connection, keys: set[str]) -> None:
+    """Rewrite the deal rows of ``keys`` from every fact the register holds for them."""
+    if not keys:
+        return
+    ordered = sorted(keys)
+    conn.execute(sa.delete(deals).where(deals.c.id.in_(ordered)))
+    merged = _load_deals(conn, facts.c.deal_id.in_(ordered))
+    per_deal = sa.select(facts.c.deal_id, sa.func.count(sa.distinct(facts.c.article_id)))
+    n_articles: dict[str, int] = {
+        key: count
+        for key, count in conn.execute(
+            per_deal.where(facts.c.deal_id.in_(ordered)).group_by(facts.c.deal_id)
+        )
+    }
+    rows = []
+    for deal in merged:
+        rows.append(
+            {
+                "id": deal.id,
+                "supplier": deal.supplier,
+                "recipient": deal.recipient,
+                "system": deal.system,
+                "lot": deal.lot,
+                "stage": str(deal.stage) if deal.stage is not None else None,
+                "first_seen": deal.first_seen,
+                "last_seen": deal.last_seen,
+                "quantity_count": deal.quantity.count if deal.quantity else None,
+                "quantity_unit": deal.quantity.unit if deal.quantity else None,
+                "value_amount": deal.value.amount if deal.value else None,
+                "value_currency": deal.value.currency if deal.value else None,
+                "value_approximate": deal.value.approximate if deal.value else None,
+                "n_facts": len(deal.timeline),
+                "n_articles": n_articles[deal.id],
+            }
+        )
+    if rows:
+        conn.execute(sa.insert(deals), rows)
+
+
+def _deal_order(deal: Deal) -> tuple[Any, ...]:
+    return tuple(
+        (value is None, value or "") for value in (deal.supplier, deal.recipient, deal.system)
+    ) + (deal.lot, deal.id)

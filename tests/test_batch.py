@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from conftest import TEXT_CONTRACT, TEXT_DELIVERY
+
+from armsledger.batch import IngestSummary, Outcome, ingest_paths
+from armsledger.errors import InputError
+from armsledger.model import Article, Fact, Modality, Span, Stage, deal_id
+from armsledger.store import Register
+
+
+def fake_extract(article: Article) -> list[Fact]:
+    """One delivery fact per article, on the real span of its first sentence."""
+    end = article.text.index(".") + 1
+    return [
+        Fact(
+            article_id=article.id,
+            supplier="RUS",
+            recipient="TUR",
+            system="S-400",
+            stage=Stage.CONTRACT if "contract" in article.text[:end] else Stage.DELIVERY,
+            modality=Modality.ASSERTED,
+            spans=(Span.of(article.text, 0, end),),
+            extractor="fake.v1",
+        )
+    ]
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Path:
+    """A folder of two good articles (with metadata) and a sidecar gold file."""
+    folder = tmp_path / "news"
+    write(folder / "a-contract.txt", TEXT_CONTRACT)
+    write(folder / "a-contract.meta.json", '{"date": "2017-09-12"}')
+    write(folder / "b-delivery.txt", TEXT_DELIVERY)
+    write(folder / "b-delivery.meta.json", '{"date": "2019-07-12", "url": "https://n.example/b"}')
+    write(folder / "b-delivery.gold.json", "{}")
+    return folder
+
+
+def test_batch_stores_every_article_with_its_facts(news: Path, register: Register) -> None:
+    seen: list[Outcome] = []
+    summary = ingest_paths([news], register, extract=fake_extract, progress=seen.append)
+    assert summary.outcomes == [
+        Outcome(str(news / "a-contract.txt"), "stored", None, 1),
+        Outcome(str(news / "b-delivery.txt"), "stored", None, 1),
+    ]
+    assert seen == summary.outcomes
+    assert (summary.stored, summary.failed, summary.facts, summary.ok) == (2, 0, 2, True)
+    assert register.counts() == {"articles": 2, "facts": 2, "deals": 1, "rejects": 0}
+    deal = register.get_deal(deal_id("RUS", "TUR", "S-400", 1))
+    assert deal is not None
+    assert [event.stage for event in deal.timeline] == [Stage.CONTRACT, Stage.DELIVERY]
+
+
+def test_batch_again_is_unchanged_and_not_extracted_again(news: Path, register: Register) -> None:
+    ingest_paths([news], register, extract=fake_extract)
+    before = register.counts()
+
+    def must_not_run(article: Article) -> list[Fact]:
+        raise AssertionError(f"{article.id} was extracted again")
+
+    summary = ingest_paths([news], register, extract=must_not_run)
+    assert [o.status for o in summary.outcomes] == ["unchanged", "unchanged"]
+    assert summary.unchanged == 2 and summary.ok
+    assert register.counts() == before
+
+
+def test_batch_bad_inputs_fail_and_the_others_are_stored(
+    tmp_path: Path, news: Path, register: Register
+) -> None:
+    bad = tmp_path / "bad"
+    empty = write(bad / "empty.txt", b"")
+    binary = write(bad / "binary.txt", b"\x7fELF\x02\x01\x01\x00\x00\x00" * 20)
+    latin = write(bad / "damaged.txt", "caf\u00e9 ".encode() + b"\xe9t\xe9")
+    huge = bad / "huge.txt"
+    with huge.open("wb") as file:
+        file.truncate(200 * 2**20)
+    no_articles = tmp_path / "no-articles"
+    write(no_articles / "x.meta.json", "{}")
+    missing = tmp_path / "missing.txt"
+
+    summary = ingest_paths([bad, no_articles, missing, news], register, extract=fake_extract)
+
+    reasons = {o.source: o.reason for o in summary.outcomes if o.status == "failed"}
+    assert reasons == {
+        str(binary): f"{binary}: binary file, not text",
+        str(latin): f"{latin}: not valid UTF-8 text (byte 0xe9 at offset 6)",
+        str(empty): f"{empty}: empty file",
+        str(huge): f"{huge}: file is 200.0 MB; the limit is 50 MB (--max-bytes)",
+        str(no_articles): f"{no_articles}: no .txt or .html articles in {no_articles}",
+        str(missing): f"{missing}: no such file or folder",
+    }
+    assert (summary.stored, summary.failed, summary.ok) == (2, 6, False)
+    counts = register.counts()
+    assert (counts["articles"], counts["rejects"]) == (2, 6)
+    assert {(r.source, r.reason) for r in register.iter_rejects()} == set(reasons.items())
+
+
+def test_batch_raise_stops_at_the_first_failure_after_recording_it(
+    tmp_path: Path, news: Path, register: Register
+) -> None:
+    empty = write(tmp_path / "empty.txt", "")
+    with pytest.raises(InputError, match="empty file"):
+        ingest_paths([empty, news], register, extract=fake_extract, on_error="raise")
+    assert register.counts()["articles"] == 0
+    assert [r.source for r in register.iter_rejects()] == [str(empty)]
+
+
+def test_batch_named_sidecars_are_skipped_not_failed(news: Path, register: Register) -> None:
+    summary = ingest_paths(sorted(news.iterdir()), register, extract=fake_extract)
+    statuses = {Path(o.source).name: o.status for o in summary.outcomes}
+    assert statuses == {
+        "a-contract.meta.json": "skipped",
+        "a-contract.txt": "stored",
+        "b-delivery.gold.json": "skipped",
+        "b-delivery.meta.json": "skipped",
+        "b-delivery.txt": "stored",
+    }
+    assert summary.ok and summary.skipped == 3
+    assert register.counts()["rejects"] == 0
+
+
+def test_batch_a_file_named_twice_is_handled_once(news: Path, register: Register) -> None:
+    summary = ingest_paths([news / "b-delivery.txt", news], register, extract=fake_extract)
+    assert [Path(o.source).name for o in summary.outcomes] == ["b-delivery.txt", "a-contract.txt"]
+
+
+def test_batch_a_refused_save_fails_that_file_and_leaves_nothing_of_it(
+    news: Path, register: Register
+) -> None:
+    def bad_on_delivery(article: Article) -> list[Fact]:
+        found = fake_extract(article)
+        if article.id == "b-delivery.txt":  # evidence that is not the article's text
+            found = [dataclasses.replace(found[0], spans=(Span(0, 3, "xyz"),))]
+        return found
+
+    summary = ingest_paths([news], register, extract=bad_on_delivery)
+    assert [o.status for o in summary.outcomes] == ["stored", "failed"]
+    assert "evidence 'xyz' is not the text at [0, 3)" in (summary.outcomes[1].reason or "")
+    assert register.get_article("b-delivery.txt") is None
+    assert register.counts() == {"articles": 1, "facts": 1, "deals": 1, "rejects": 1}
+
+
+def test_batch_records_the_extractor_on_each_article(news: Path, register: Register) -> None:
+    ingest_paths([news], register, extract=lambda article: [], extractor="fake.v0")
+    from armsledger import store
+
+    with register._engine.connect() as conn:
+        rows = conn.execute(store.articles.select()).mappings().all()
+    assert [(r["extractor"], r["relevant"]) for r in rows] == [("fake.v0", False)] * 2
+
+
+def test_batch_summary_counts() -> None:
+    summary = IngestSummary(
+        [
+            Outcome("a", "stored", facts=3),
+            Outcome("b", "unchanged"),
+            Outcome("c", "skipped", "sidecar file, read with its article"),
+            Outcome("d", "failed", "d: empty file"),
+        ]
+    )
+    assert (summary.stored, summary.unchanged, summary.skipped, summary.failed) == (1, 1, 1, 1)
+    assert summary.facts == 3 and not summary.ok
+
+
+def test_batch_reads_the_shared_articles_twice(shared_dir: Path, register: Register) -> None:
+    folder = shared_dir / "dev"
+    first = ingest_paths([folder], register, extract=fake_extract)
+    assert first.ok and first.stored == len(list(folder.glob("*.txt")))
+    again = ingest_paths([folder], register, extract=fake_extract)
+    assert again.unchanged == first.stored and register.counts()["rejects"] == 0

@@ -1,0 +1,122 @@
+"""The extractor's behaviour: rules on short texts, the canonical example, exact evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from armsledger.extract import EXTRACTOR, extract_facts
+from armsledger.model import Article, Modality, Stage
+from armsledger.serialize import article_to_dict
+
+GOLDEN = Path(__file__).parent / "golden" / "s400-turkey-shugaev.json"
+
+
+def facts_of(text: str) -> set[tuple[object, ...]]:
+    article = Article(id="t.txt", text=text)
+    return {
+        (f.supplier, f.recipient, f.system, f.stage.value, f.modality.value, f.lot or 1)
+        for f in extract_facts(article)
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "India has signed a contract for 36 Rafale fighter jets, Dassault Aviation said.",
+            ("FRA", "IND", "Rafale", "contract", "asserted", 1),
+        ),
+        (
+            "Turkey bought the S-400 from Russia in 2017.",
+            ("RUS", "TUR", "S-400", "contract", "asserted", 1),
+        ),
+        (
+            "The first batch of S-400 air defence systems arrived in Turkey on Friday.",
+            ("RUS", "TUR", "S-400", "delivery", "asserted", 1),
+        ),
+        (
+            "Deliveries of the Su-35 fighters to Egypt will begin in 2020.",
+            ("RUS", "EGY", "Su-35", "delivery", "planned", 1),
+        ),
+        (
+            "Russia is ready to supply the Su-35 to Indonesia.",
+            ("RUS", "IDN", "Su-35", "offer", "possible", 1),
+        ),
+        (
+            "If Egypt pays, Russia will deliver the Su-35 jets to Egypt.",
+            ("RUS", "EGY", "Su-35", "delivery", "conditional", 1),
+        ),
+        (
+            "Turkey has not received the F-35 from the United States.",
+            ("USA", "TUR", "F-35", "delivery", "denied", 1),
+        ),
+        (
+            "Talks on a second batch of S-400 for India are under way.",
+            ("RUS", "IND", "S-400", "negotiation", "asserted", 2),
+        ),
+        (
+            "The State Department approved the sale of HIMARS to Romania.",
+            ("USA", "ROU", "HIMARS", "approval", "asserted", 1),
+        ),
+        (
+            "Poland plans to acquire 32 F-35 jets from the United States.",
+            ("USA", "POL", "F-35", "interest", "asserted", 1),
+        ),
+    ],
+)
+def test_extract_rules_find_the_stated_fact(text: str, expected: tuple[object, ...]) -> None:
+    assert expected in facts_of(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia deployed S-400 systems in Crimea to protect its own bases.",
+        "The weather in Ankara was mild on Tuesday.",
+        "An F-35 crashed during a training flight in Alaska.",
+        "",
+    ],
+)
+def test_extract_finds_no_transfer_where_there_is_none(text: str) -> None:
+    assert facts_of(text) == set()
+
+
+def test_extract_records_the_extractor_name_and_exact_evidence(canonical_article: Article) -> None:
+    facts = extract_facts(canonical_article)
+    assert facts
+    for fact in facts:
+        assert fact.extractor == EXTRACTOR
+        for span in fact.spans:
+            assert canonical_article.text[span.start : span.end] == span.text
+
+
+def test_extract_canonical_example_matches_the_golden_file(canonical_article: Article) -> None:
+    """Regenerate on purpose only: python -m tests.regenerate_golden."""
+    produced = article_to_dict(canonical_article.id, extract_facts(canonical_article))
+    assert produced == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_extract_canonical_example_keeps_the_speaker(canonical_article: Article) -> None:
+    facts = extract_facts(canonical_article)
+    assert {f.speaker for f in facts} == {"Dmitry Shugaev"}
+    su35 = [f for f in facts if f.system == "Su-35"]
+    assert [(f.stage, f.modality) for f in su35] == [(Stage.OFFER, Modality.CONDITIONAL)]
+
+
+_FILLER = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=_FILLER, after=_FILLER)
+def test_extract_evidence_is_always_an_exact_span(before: str, after: str) -> None:
+    planted = "\u201cRussia delivered the S-400\u00a0systems to Turkey,\u201d the minister said."
+    text = before + "\n" + planted + "\n" + after
+    article = Article(id="h.txt", text=text)
+    for fact in extract_facts(article):
+        for span in fact.spans:
+            assert text[span.start : span.end] == span.text
