@@ -5,23 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from armsledger.model import STAGE_ORDER, Article, Deal, DealEvent, Fact, Modality, deal_id
-
-#: When two statements of one key disagree on modality, the firmer one wins.
-_MODALITY_RANK = {
-    Modality.ASSERTED: 0,
-    Modality.DENIED: 1,
-    Modality.PLANNED: 2,
-    Modality.CONDITIONAL: 3,
-    Modality.POSSIBLE: 4,
-}
+from armsledger.model import STAGE_ORDER, Article, Deal, DealEvent, Fact, deal_id
 
 
 def merge_facts(facts: Iterable[Fact]) -> list[Fact]:
     """Merge facts with the same article and key, keeping every evidence span.
 
-    The first fact seen for a key gives its modality unless a later one is firmer;
-    attributes (quantity, value, speaker) are taken from the first fact that has them.
+    The first fact seen for a key gives its modality (the first statement of a fact is the one
+    the article leads with); attributes (quantity, value, speaker) are taken from the first fact that has them.
     The result keeps the order in which keys first appeared.
     """
     merged: dict[tuple[object, ...], Fact] = {}
@@ -32,14 +23,13 @@ def merge_facts(facts: Iterable[Fact]) -> list[Fact]:
             merged[key] = fact
             continue
         spans = old.spans + tuple(s for s in fact.spans if s not in old.spans)
-        firmer = _MODALITY_RANK[fact.modality] < _MODALITY_RANK[old.modality]
         merged[key] = Fact(
             article_id=old.article_id,
             supplier=old.supplier,
             recipient=old.recipient,
             system=old.system,
             stage=old.stage,
-            modality=fact.modality if firmer else old.modality,
+            modality=old.modality,
             spans=spans,
             lot=old.lot,
             quantity=old.quantity or fact.quantity,

@@ -31,7 +31,7 @@ _PLAN_STAGES = frozenset({Stage.INTEREST})
 #: How far before a stage cue a negation still scopes it ("has not yet received").
 _NEGATION_REACH = 40
 #: Clause boundaries inside a sentence.
-_CLAUSE = re.compile(r";|:\s|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b")
+_CLAUSE = re.compile(r";|:\s|\s-\s|\bbut\b(?! also)|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b")
 #: Words that refer back to something named before ("the", "these aircraft").
 _DETERMINER = re.compile(r"(?:the|these|those|this|that|such|its|their|our|his|her)\s+(?:\w+\s+){0,2}$")
 #: Text allowed between coordinated mentions ("Azerbaijan, Ukraine and Qatar").
@@ -110,8 +110,12 @@ class RuleExtractor:
             facts.extend(new)
             named = [m for m in local if m.kind == "system"]
             if named:
-                lot = next((f.lot for f in new if f.system == named[-1].target), None)
-                topic = _Topic(named[-1].target, lot, i)
+                last = named[-1]
+                lot = next((f.lot for f in new if f.system == last.target), None)
+                if lot is None:
+                    lot = self._lot(norm, Cue(last.start, last.end, "", ""), _Target(
+                        last.target, last, None), (0, len(norm)))
+                topic = _Topic(last.target, lot, i)
             elif new and new[-1].system:
                 topic = _Topic(new[-1].system, new[-1].lot, i)
         return facts
@@ -158,7 +162,7 @@ class RuleExtractor:
                     topic.lot if target.inherited else None
                 )
                 for supplier, recipient in self._parties(
-                    norm, cue, target, states, state_counts, clause
+                    norm, cue, target, states, state_counts, clause, conditions
                 ):
                     facts.append(
                         Fact(
@@ -268,6 +272,7 @@ class RuleExtractor:
         states: list[Mention],
         state_counts: Counter[str],
         clause: tuple[int, int],
+        conditions: list[tuple[int, int]],
     ) -> list[tuple[str, str]]:
         """Supplier and recipient pairs for a cue: prepositions first, then word order."""
         role = self.lexicon.agent_role(cue)
@@ -286,8 +291,14 @@ class RuleExtractor:
                 destinations.extend(g.target for g in group)
             else:
                 others.append(m)
-        subject = [m for m in others if clause[0] <= m.start and m.end <= cue.start]
-        subjects = [m.target for m in _coordinated(subject[-1], subject, norm)] if subject else []
+        subject = [
+            m
+            for m in others
+            if clause[0] <= m.start
+            and m.end <= cue.start
+            and not any(a <= m.start < b for a, b in conditions)
+        ]
+        subjects = [m.target for m in _coordinated(subject[0], subject, norm)] if subject else []
 
         if sources:
             suppliers = sources[:1]
