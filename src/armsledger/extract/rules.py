@@ -31,7 +31,7 @@ _PLAN_STAGES = frozenset({Stage.INTEREST})
 #: How far before a stage cue a negation still scopes it ("has not yet received").
 _NEGATION_REACH = 40
 #: Clause boundaries inside a sentence.
-_CLAUSE = re.compile(r";|:\s|\s-\s|\bbut\b(?! also)|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b")
+_CLAUSE = re.compile(r";|:\s|\s-\s|\bbut\b(?! also)|\bthough\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b")
 #: Words that refer back to something named before ("the", "these aircraft").
 _DETERMINER = re.compile(r"(?:the|these|those|this|that|such|its|their|our|his|her)\s+(?:\w+\s+){0,2}$")
 #: Text allowed between coordinated mentions ("Azerbaijan, Ukraine and Qatar").
@@ -43,6 +43,17 @@ _QUOTE_INTRO = re.compile(r"\b(?:said|says|noted|added|stated|told \w+)\s*:\s*$"
 _RECIPIENT_BEFORE = re.compile(r"(?:\bto|\bfor|\binto|\bat)\s+(?:the\s+)?$")
 _SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby|\bwith)\s+(?:the\s+)?$")
 _POSSESSIVE_AFTER = re.compile(r"^'s?\b")
+#: Nouns of a further batch ("a second regimental set", "another batch of").
+_BATCH = re.compile(
+    r"\s+(?:\w+\s+){0,2}?(?:(?:regimental\s+)?sets?|batch(?:es)?|lots?|tranches?|squadrons?|"
+    r"regiments?|consignments?|shipments?|deliveries|delivery)\b"
+)
+#: A new contract or deal is not a further batch of the same one.
+_NOT_BATCH = re.compile(r"\s+(?:contract|deal|order|agreement|round|time|phase)s?\b")
+#: How close before a system a lot marker must stand ("additional F-35s", "a second S-400 set").
+_LOT_REACH = 25
+#: How far from the cue or the weapon "from X" / "with X" still names the supplier.
+_SOURCE_REACH = 50
 #: A stage whose evidence names a weapon only through a definite phrase still needs one.
 _ANAPHORA_STAGES = frozenset(Stage) - {Stage.INTEREST}
 
@@ -91,6 +102,9 @@ class RuleExtractor:
                     state_counts[m.target] += 1
         facts: list[Fact] = []
         topic = _Topic()
+        # the pair a sentence fixed for a system (or a supplier's unnamed weapons), for later
+        # sentences that leave the parties open
+        memory: dict[str, tuple[str, str]] = {}
         by_sentence: list[list[Mention]] = [[] for _ in sentences]
         k = 0
         for m in mentions:
@@ -105,7 +119,16 @@ class RuleExtractor:
                 for m in by_sentence[i]
             ]
             new = self._sentence(
-                article, sent, norm, local, speakers[i], topic, i, systems_in_article, state_counts
+                article,
+                sent,
+                norm,
+                local,
+                speakers[i],
+                topic,
+                i,
+                systems_in_article,
+                state_counts,
+                memory,
             )
             facts.extend(new)
             named = [m for m in local if m.kind == "system"]
@@ -133,6 +156,7 @@ class RuleExtractor:
         index: int,
         systems_in_article: list[str],
         state_counts: Counter[str],
+        memory: dict[str, tuple[str, str]],
     ) -> list[Fact]:
         if _QUOTE_INTRO.search(norm):
             return []
@@ -151,8 +175,12 @@ class RuleExtractor:
                 continue
             if cue.text in self.lexicon.weak and not _near(cue, systems + classes, 40):
                 continue
+            if _in_a_name(sent.text, cue):
+                continue
             clause = _clause_of(cue, clauses)
-            targets = self._targets(cue, norm, systems, classes, topic, index, systems_in_article)
+            targets = self._targets(
+                cue, norm, systems, classes, topic, index, systems_in_article, clause
+            )
             if not targets:
                 continue
             stage = Stage(cue.label)
@@ -161,9 +189,18 @@ class RuleExtractor:
                 lot = self._lot(norm, cue, target, clause) or (
                     topic.lot if target.inherited else None
                 )
-                for supplier, recipient in self._parties(
+                pairs, firm = self._parties(
                     norm, cue, target, states, state_counts, clause, conditions
-                ):
+                )
+                remembered = memory.get(
+                    target.system or (pairs[0][0] if pairs else target.origin or "")
+                )
+                if firm:
+                    for pair in pairs:
+                        memory[target.system or pair[0]] = pair
+                elif remembered and (not pairs or remembered[0] == pairs[0][0]):
+                    pairs = [remembered]
+                for supplier, recipient in pairs:
                     facts.append(
                         Fact(
                             article_id=article.id,
@@ -191,9 +228,11 @@ class RuleExtractor:
         topic: _Topic,
         index: int,
         systems_in_article: list[str],
+        clause: tuple[int, int],
     ) -> list[_Target]:
         if systems:
-            nearest = min(systems, key=lambda m: _distance(m, cue))
+            in_clause = [m for m in systems if clause[0] <= m.start < clause[1]]
+            nearest = min(in_clause or systems, key=lambda m: _distance(m, cue))
             group = _coordinated(nearest, systems, norm)
             return [self._system_target(m) for m in group]
         for cls in sorted(classes, key=lambda m: _distance(m, cue)):
@@ -250,18 +289,18 @@ class RuleExtractor:
         return Modality.ASSERTED
 
     def _lot(self, norm: str, cue: Cue, target: _Target, clause: tuple[int, int]) -> int | None:
-        anchor_start = target.anchor.start if target.anchor else cue.start
+        """The lot a marker names right before the weapon ("a second regimental set of S-400")."""
+        anchor = target.anchor.start if target.anchor else None
         for lot in self.lexicon.find_lots(norm):
-            if not clause[0] <= lot.start < clause[1]:
+            if not clause[0] <= lot.start < clause[1] or norm[lot.end : lot.end + 1] == "-":
                 continue
-            gap = norm[lot.end : max(anchor_start, cue.start)]
-            if 0 <= anchor_start - lot.end <= 40 and re.search(
-                r"^\s*(?:\w+\s+){0,3}?(?:(?:regimental\s+)?sets?|batch(?:es)?|lots?|tranches?|"
-                r"squadrons?|regiments?|consignments?|units?|of)?\s*",
-                gap,
-            ):
-                if target.anchor is None or anchor_start > lot.end:
+            after = norm[lot.end :]
+            batch = _BATCH.match(after)
+            if anchor is not None and 0 <= anchor - lot.end <= _LOT_REACH:
+                if not _NOT_BATCH.match(after):
                     return int(lot.label)
+            elif batch and (anchor is None or 0 <= anchor - lot.end <= 2 * _LOT_REACH):
+                return int(lot.label)
         return None
 
     def _parties(
@@ -273,8 +312,12 @@ class RuleExtractor:
         state_counts: Counter[str],
         clause: tuple[int, int],
         conditions: list[tuple[int, int]],
-    ) -> list[tuple[str, str]]:
-        """Supplier and recipient pairs for a cue: prepositions first, then word order."""
+    ) -> tuple[list[tuple[str, str]], bool]:
+        """Supplier and recipient pairs for a cue, and whether the sentence itself fixes them.
+
+        Prepositions decide first ("to X", "from X"), then word order (the subject of a verb
+        of buying or of selling), then the states the article names most.
+        """
         role = self.lexicon.agent_role(cue)
         maker: str | None = None
         sources: list[str] = []
@@ -284,7 +327,10 @@ class RuleExtractor:
             before = norm[max(0, m.start - 12) : m.start]
             if target.anchor and m.kind == "adjective" and 0 <= target.anchor.start - m.end <= 20:
                 maker = m.target  # "Russian-made S-400", "French submarines"
-            elif _SUPPLIER_BEFORE.search(before):
+            elif _SUPPLIER_BEFORE.search(before) and (
+                _distance(m, cue) <= _SOURCE_REACH
+                or (target.anchor is not None and 0 <= m.start - target.anchor.end <= _SOURCE_REACH)
+            ):
                 sources.append(m.target)
             elif _RECIPIENT_BEFORE.search(before) and m.kind != "adjective":
                 group = _coordinated(m, states, norm)
@@ -307,25 +353,47 @@ class RuleExtractor:
         elif target.origin or maker:
             suppliers = [target.origin or maker or ""]
         else:
-            return []
+            return [], False
         suppliers = list(dict.fromkeys(suppliers))
+        firm = True
         recipients = [d for d in dict.fromkeys(destinations) if d not in suppliers]
         if not recipients and role == "recipient":
             recipients = [s for s in subjects if s not in suppliers]
         if not recipients:
+            firm = False
             candidates = [m for m in others if m.target not in suppliers]
             possessive = [m for m in candidates if _POSSESSIVE_AFTER.match(norm[m.end :])]
             if possessive or candidates:
-                chosen = min(possessive or candidates, key=lambda m: _distance(m, cue))
+                # a bystander (the state threatening sanctions) is named less than the buyer
+                chosen = min(
+                    possessive or candidates,
+                    key=lambda m: (-state_counts[m.target], _distance(m, cue)),
+                )
                 recipients = [chosen.target]
         if not recipients and len(suppliers) == 1:
             counterpart = _main_counterpart(state_counts, suppliers[0])
             if counterpart:
                 recipients = [counterpart]
-        return [(s, r) for s in suppliers for r in recipients if s != r]
+        pairs = []
+        for supplier in suppliers:
+            for recipient in recipients:
+                if recipient == target.origin and supplier != target.origin:
+                    supplier, recipient = recipient, supplier  # a system returns to its maker only rarely
+                if supplier != recipient and (supplier, recipient) not in pairs:
+                    pairs.append((supplier, recipient))
+        return pairs, firm
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _in_a_name(sentence: str, cue: Cue) -> bool:
+    """A capitalised cue inside running text is part of a name ("Training Aviation Base")."""
+    if cue.start == 0 or not sentence[cue.start : cue.start + 1].isupper():
+        return False
+    words = re.findall(r"[A-Za-z]+", sentence)
+    lower = sum(1 for w in words if w[0].islower())
+    return lower * 2 > len(words)  # a headline capitalises every word
 
 
 def _distance(m: Mention | Cue, cue: Cue) -> int:
