@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,11 @@ def test_extract_records_the_extractor_name_and_exact_evidence(canonical_article
 
 
 def test_extract_canonical_example_matches_the_golden_file(canonical_article: Article) -> None:
-    """Regenerate on purpose only: python -m tests.regenerate_golden."""
+    """Regenerate on purpose only: ARMSLEDGER_REGENERATE_GOLDEN=1 pytest -k golden_file."""
     produced = article_to_dict(canonical_article.id, extract_facts(canonical_article))
+    if os.environ.get("ARMSLEDGER_REGENERATE_GOLDEN") == "1":
+        text = json.dumps(produced, indent=2, ensure_ascii=False) + "\n"
+        GOLDEN.write_text(text, encoding="utf-8")
     assert produced == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 

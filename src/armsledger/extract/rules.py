@@ -31,13 +31,19 @@ _PLAN_STAGES = frozenset({Stage.INTEREST})
 #: How far before a stage cue a negation still scopes it ("has not yet received").
 _NEGATION_REACH = 40
 #: Clause boundaries inside a sentence.
-_CLAUSE = re.compile(r";|:\s|\s-\s|\bbut\b(?! also)|\bthough\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b")
+_CLAUSE = re.compile(
+    r";|:\s|\s-\s|\bbut\b(?! also)|\bthough\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b"
+)
 #: Words that refer back to something named before ("the", "these aircraft").
-_DETERMINER = re.compile(r"(?:the|these|those|this|that|such|its|their|our|his|her)\s+(?:\w+\s+){0,2}$")
+_DETERMINER = re.compile(
+    r"(?:the|these|those|this|that|such|its|their|our|his|her)\s+(?:\w+\s+){0,2}$"
+)
 #: Text allowed between coordinated mentions ("Azerbaijan, Ukraine and Qatar").
 _COORDINATION = re.compile(r"^[\s,]*(?:(?:and|or|as well as|plus|&)\s+)?(?:the\s+)?$")
 #: Text allowed between coordinated systems ("Rafale fighter jets and two Scorpene submarines").
-_SYSTEM_COORDINATION = re.compile(r"^[^;:.]{0,60}?(?:,|\band\b|\bas well as\b|\bplus\b)[^;:.]{0,40}$")
+_SYSTEM_COORDINATION = re.compile(
+    r"^[^;:.]{0,60}?(?:,|\band\b|\bas well as\b|\bplus\b)[^;:.]{0,40}$"
+)
 #: Sentences that only introduce a quotation ("About the deal, Shugaev said:").
 _QUOTE_INTRO = re.compile(r"\b(?:said|says|noted|added|stated|told \w+)\s*:\s*$")
 _RECIPIENT_BEFORE = re.compile(r"(?:\bto|\bfor|\binto|\bat)\s+(?:the\s+)?$")
@@ -136,8 +142,12 @@ class RuleExtractor:
                 last = named[-1]
                 lot = next((f.lot for f in new if f.system == last.target), None)
                 if lot is None:
-                    lot = self._lot(norm, Cue(last.start, last.end, "", ""), _Target(
-                        last.target, last, None), (0, len(norm)))
+                    lot = self._lot(
+                        norm,
+                        Cue(last.start, last.end, "", ""),
+                        _Target(last.target, last, None),
+                        (0, len(norm)),
+                    )
                 topic = _Topic(last.target, lot, i)
             elif new and new[-1].system:
                 topic = _Topic(new[-1].system, new[-1].lot, i)
@@ -378,7 +388,10 @@ class RuleExtractor:
         for supplier in suppliers:
             for recipient in recipients:
                 if recipient == target.origin and supplier != target.origin:
-                    supplier, recipient = recipient, supplier  # a system returns to its maker only rarely
+                    supplier, recipient = (
+                        recipient,
+                        supplier,
+                    )  # a system returns to its maker only rarely
                 if supplier != recipient and (supplier, recipient) not in pairs:
                     pairs.append((supplier, recipient))
         return pairs, firm

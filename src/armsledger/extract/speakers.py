@@ -16,7 +16,9 @@ from armsledger.extract.cues import Lexicon
 from armsledger.model import Span
 
 #: A run of capitalised words or initials: a candidate name ("Dmitry Shugaev", "BS Dhanoa").
-_NAME = re.compile(r"(?:[A-Z][\w'.-]*|[A-Z]\.)(?:\s+(?:[A-Z][\w'.-]*|[A-Z]\.|(?:de|van|von|bin|al|el)\b))*")
+_NAME = re.compile(
+    r"(?:[A-Z][\w'.-]*|[A-Z]\.)(?:\s+(?:[A-Z][\w'.-]*|[A-Z]\.|(?:de|van|von|bin|al|el)\b))*"
+)
 _INTERVIEW = re.compile(r"\binterview", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 
@@ -88,8 +90,10 @@ def assign_speakers(
                     known.append(cand)
             name = _full_name(name, known)
             last = name
-        elif has_verb and last and re.search(
-            r"\b(?:he|she|said the|says the|told the|added|noted)\b", sent.text
+        elif (
+            has_verb
+            and last
+            and re.search(r"\b(?:he|she|said the|says the|told the|added|noted)\b", sent.text)
         ):
             name = last
         speakers.append(name)
@@ -100,7 +104,9 @@ def assign_speakers(
             continue
         for j in (i + 1, i + 2, i - 1):
             if 0 <= j < len(sentences) and speakers[j]:
-                between = text[min(sent.end, sentences[j].end) : max(sent.start, sentences[j].start)]
+                between = text[
+                    min(sent.end, sentences[j].end) : max(sent.start, sentences[j].start)
+                ]
                 if "\n" not in between:
                     speakers[i] = speakers[j]
                     break
