@@ -38,6 +38,7 @@ class Lexicon:
     titles: frozenset[str]
     stages_anywhere: re.Pattern[str]
     supplier_agents: frozenset[str]
+    blockers: re.Pattern[str]
     recipient_agents: frozenset[str]
 
     def agent_role(self, cue: Cue) -> str | None:
@@ -50,12 +51,15 @@ class Lexicon:
         return None
 
     def find_stages(self, sentence: str) -> list[Cue]:
-        """Stage cues in a normalised sentence; of overlapping cues the longest stays."""
+        """Stage cues in a normalised sentence; of overlapping cues the longest stays, and
+        cues inside a blocking phrase ("in service with") are dropped."""
         found = [
             Cue(m.start(), m.end(), stage.value, m.group())
             for stage, pattern in self.stages.items()
             for m in pattern.finditer(sentence)
         ]
+        blocked = [(m.start(), m.end()) for m in self.blockers.finditer(sentence)]
+        found = [c for c in found if not any(a < c.end and c.start < b for a, b in blocked)]
         return _longest(found)
 
     def find_modality(self, sentence: str) -> list[Cue]:
@@ -107,6 +111,7 @@ def _load(path: Path) -> Lexicon:
         speech = _alternation([re.escape(s) for s in data["speech"]], "speech")
         weak = frozenset(str(w) for w in data.get("weak", []))
         titles = frozenset(str(t).lower() for t in data.get("titles", []))
+        blockers = _alternation(list(data.get("blockers", [])) or ["(?!x)x"], "blockers")
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CatalogError(f"{path}: malformed cue lexicon: {exc!r}") from exc
     anywhere = re.compile("|".join(p.pattern for p in stages.values()))
@@ -121,6 +126,7 @@ def _load(path: Path) -> Lexicon:
         titles,
         anywhere,
         frozenset(agents.get("supplier", [])),
+        blockers,
         frozenset(agents.get("recipient", [])),
     )
 

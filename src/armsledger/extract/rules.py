@@ -47,7 +47,13 @@ _SYSTEM_COORDINATION = re.compile(
 #: Sentences that only introduce a quotation ("About the deal, Shugaev said:").
 _QUOTE_INTRO = re.compile(r"\b(?:said|says|noted|added|stated|told \w+)\s*:\s*$")
 _RECIPIENT_BEFORE = re.compile(r"(?:\bto|\bfor|\binto|\bat)\s+(?:the\s+)?$")
-_SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby|\bwith)\s+(?:the\s+)?$")
+_SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby)\s+(?:the\s+)?$")
+_IN_BEFORE = re.compile(r"\bin\s+(?:the\s+)?$")
+#: People of a state ("Turkish specialists", "Iranian pilots"): the side that receives.
+_PERSONNEL_AFTER = re.compile(
+    r"^(?:'s)?\s+(?:\w+\s+){0,2}?(?:pilots?|specialists?|personnel|crews?|technicians?|"
+    r"engineers?|soldiers?|troops?|officers?|servicemen|operators?|colleagues?|trainees?|cadets?)\b"
+)
 _POSSESSIVE_AFTER = re.compile(r"^'s?\b")
 #: Nouns of a further batch ("a second regimental set", "another batch of").
 _BATCH = re.compile(
@@ -58,6 +64,8 @@ _BATCH = re.compile(
 _NOT_BATCH = re.compile(r"\s+(?:contract|deal|order|agreement|round|time|phase)s?\b")
 #: How close before a system a lot marker must stand ("additional F-35s", "a second S-400 set").
 _LOT_REACH = 25
+#: How far after the cue or the weapon "to X" / "for X" still names the recipient.
+_DESTINATION_REACH = 80
 #: How far from the cue or the weapon "from X" / "with X" still names the supplier.
 _SOURCE_REACH = 50
 #: A stage whose evidence names a weapon only through a definite phrase still needs one.
@@ -210,6 +218,8 @@ class RuleExtractor:
                         memory[target.system or pair[0]] = pair
                 elif remembered and (not pairs or remembered[0] == pairs[0][0]):
                     pairs = [remembered]
+                if stage is Stage.APPROVAL:
+                    pairs = [p for p in pairs if not _approved_by(norm, states, p[1])]
                 for supplier, recipient in pairs:
                     facts.append(
                         Fact(
@@ -243,7 +253,14 @@ class RuleExtractor:
         if systems:
             in_clause = [m for m in systems if clause[0] <= m.start < clause[1]]
             nearest = min(in_clause or systems, key=lambda m: _distance(m, cue))
-            group = _coordinated(nearest, systems, norm)
+            group = [
+                m
+                for m in _coordinated(nearest, systems, norm)
+                if m is nearest
+                or not self.lexicon.stages_anywhere.search(
+                    norm[min(m.end, nearest.end) : max(m.start, nearest.start)]
+                )
+            ]
             return [self._system_target(m) for m in group]
         for cls in sorted(classes, key=lambda m: _distance(m, cue)):
             head = cls.phrase.lower().split()[-1].rstrip("s")
@@ -333,6 +350,10 @@ class RuleExtractor:
         sources: list[str] = []
         destinations: list[str] = []
         others: list[Mention] = []
+        stage = Stage(cue.label)
+        near = (cue.start, cue.end) if target.anchor is None else (
+            min(cue.start, target.anchor.start), max(cue.end, target.anchor.end)
+        )
         for m in states:
             before = norm[max(0, m.start - 12) : m.start]
             if target.anchor and m.kind == "adjective" and 0 <= target.anchor.start - m.end <= 20:
@@ -342,9 +363,17 @@ class RuleExtractor:
                 or (target.anchor is not None and 0 <= m.start - target.anchor.end <= _SOURCE_REACH)
             ):
                 sources.append(m.target)
-            elif _RECIPIENT_BEFORE.search(before) and m.kind != "adjective":
+            elif stage is Stage.TRAINING and _IN_BEFORE.search(before):
+                sources.append(m.target)  # trained in Russia: the trainer
+            elif (
+                _RECIPIENT_BEFORE.search(before)
+                and m.kind != "adjective"
+                and near[0] <= m.start <= near[1] + _DESTINATION_REACH
+            ):
                 group = _coordinated(m, states, norm)
                 destinations.extend(g.target for g in group)
+            elif _PERSONNEL_AFTER.match(norm[m.end :]):
+                destinations.append(m.target)
             else:
                 others.append(m)
         subject = [
@@ -352,9 +381,10 @@ class RuleExtractor:
             for m in others
             if clause[0] <= m.start
             and m.end <= cue.start
+            and m.kind != "adjective"
             and not any(a <= m.start < b for a, b in conditions)
         ]
-        subjects = [m.target for m in _coordinated(subject[0], subject, norm)] if subject else []
+        subjects = [m.target for m in _coordinated(subject[-1], subject, norm)] if subject else []
 
         if sources:
             suppliers = sources[:1]
@@ -400,13 +430,27 @@ class RuleExtractor:
 # ---------------------------------------------------------------------- helpers
 
 
+def _approved_by(norm: str, states: list[Mention], recipient: str) -> bool:
+    """An approval given by the buyer itself ("approved by the Greek parliament") is no approval
+    of the sale by the supplier's government."""
+    for m in states:
+        if m.target == recipient and re.search(r"\bby\s+(?:the\s+)?$", norm[max(0, m.start - 8) : m.start]):
+            return True
+    return False
+
+
 def _in_a_name(sentence: str, cue: Cue) -> bool:
     """A capitalised cue inside running text is part of a name ("Training Aviation Base")."""
     if cue.start == 0 or not sentence[cue.start : cue.start + 1].isupper():
         return False
-    words = re.findall(r"[A-Za-z]+", sentence)
-    lower = sum(1 for w in words if w[0].islower())
-    return lower * 2 > len(words)  # a headline capitalises every word
+    words = re.findall(r"[A-Za-z][\w-]*", sentence)
+    if sum(1 for w in words if w[0].isupper()) * 10 >= 7 * len(words):
+        return False  # a headline capitalises every word
+    before = re.findall(r"[\w-]+", sentence[: cue.start])
+    after = re.findall(r"[\w-]+", sentence[cue.end :])
+    return bool(
+        (before and before[-1][0].isupper()) or (after and after[0][0].isupper())
+    )
 
 
 def _distance(m: Mention | Cue, cue: Cue) -> int:
