@@ -46,9 +46,13 @@ _SYSTEM_COORDINATION = re.compile(
 )
 #: Sentences that only introduce a quotation ("About the deal, Shugaev said:").
 _QUOTE_INTRO = re.compile(r"\b(?:said|says|noted|added|stated|told \w+)\s*:\s*$")
-_RECIPIENT_BEFORE = re.compile(r"(?:\bto|\bfor|\binto|\bat)\s+(?:the\s+)?$")
+_RECIPIENT_BEFORE = re.compile(
+    r"(?:\bto|\bfor|\binto|\bat|\bsupply|\bsupplies|\bsupplied|\bsupplying|\bprovide|\bprovides|"
+    r"\bprovided|\bproviding|\bsell|\bsells|\bsold|\bselling|\bgive|\bgives|\bgave|\bgiving|"
+    r"\barm|\barming|\bequip|\bequipping)\s+(?:the\s+)?$"
+)
 _SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby)\s+(?:the\s+)?$")
-_IN_BEFORE = re.compile(r"\bin\s+(?:the\s+)?$")
+_IN_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$")
 #: People of a state ("Turkish specialists", "Iranian pilots"): the side that receives.
 _PERSONNEL_AFTER = re.compile(
     r"^(?:'s)?\s+(?:\w+\s+){0,2}?(?:pilots?|specialists?|personnel|crews?|technicians?|"
@@ -64,6 +68,10 @@ _BATCH = re.compile(
 _NOT_BATCH = re.compile(r"\s+(?:contract|deal|order|agreement|round|time|phase)s?\b")
 #: How close before a system a lot marker must stand ("additional F-35s", "a second S-400 set").
 _LOT_REACH = 25
+#: How far a system named outside the cue's clause may stand and still be what it speaks of.
+_OTHER_CLAUSE_REACH = 40
+#: How close before its cue a state must stand to be the verb's subject ("Turkey bought").
+_SUBJECT_REACH = 60
 #: How far after the cue or the weapon "to X" / "for X" still names the recipient.
 _DESTINATION_REACH = 80
 #: How far from the cue or the weapon "from X" / "with X" still names the supplier.
@@ -89,6 +97,7 @@ class _Target:
     anchor: Mention | None
     origin: str | None
     inherited: bool = False
+    via_class: bool = False
 
 
 class RuleExtractor:
@@ -218,6 +227,9 @@ class RuleExtractor:
                         memory[target.system or pair[0]] = pair
                 elif remembered and (not pairs or remembered[0] == pairs[0][0]):
                     pairs = [remembered]
+                system = target.system
+                if target.via_class and remembered and remembered not in pairs:
+                    system = None  # "drones" sold to others than the deal's buyer: unnamed
                 if stage is Stage.APPROVAL:
                     pairs = [p for p in pairs if not _approved_by(norm, states, p[1])]
                 for supplier, recipient in pairs:
@@ -226,7 +238,7 @@ class RuleExtractor:
                             article_id=article.id,
                             supplier=supplier,
                             recipient=recipient,
-                            system=target.system,
+                            system=system,
                             stage=stage,
                             modality=modality,
                             spans=(sent,),
@@ -250,9 +262,10 @@ class RuleExtractor:
         systems_in_article: list[str],
         clause: tuple[int, int],
     ) -> list[_Target]:
-        if systems:
-            in_clause = [m for m in systems if clause[0] <= m.start < clause[1]]
-            nearest = min(in_clause or systems, key=lambda m: _distance(m, cue))
+        in_clause = [m for m in systems if clause[0] <= m.start < clause[1]]
+        pool = in_clause or [m for m in systems if _distance(m, cue) <= _OTHER_CLAUSE_REACH]
+        if pool:
+            nearest = min(pool, key=lambda m: _distance(m, cue))
             group = [
                 m
                 for m in _coordinated(nearest, systems, norm)
@@ -275,7 +288,7 @@ class RuleExtractor:
                     return [_Target(topic.system, cls, self._origin(topic.system), True)]
             if len(candidates) == 1:
                 name = next(iter(candidates))
-                return [_Target(name, cls, self._origin(name))]
+                return [_Target(name, cls, self._origin(name), via_class=True)]
             return [_Target(None, cls, None)]
         stage = Stage(cue.label)
         if (
@@ -364,7 +377,11 @@ class RuleExtractor:
             ):
                 sources.append(m.target)
             elif stage is Stage.TRAINING and _IN_BEFORE.search(before):
-                sources.append(m.target)  # trained in Russia: the trainer
+                # trained in Russia: the trainer; the place after the cue is the training's own
+                if m.start > cue.start:
+                    sources.insert(0, m.target)
+                else:
+                    sources.append(m.target)
             elif (
                 _RECIPIENT_BEFORE.search(before)
                 and m.kind != "adjective"
@@ -382,6 +399,7 @@ class RuleExtractor:
             if clause[0] <= m.start
             and m.end <= cue.start
             and m.kind != "adjective"
+            and cue.start - m.end <= _SUBJECT_REACH
             and not any(a <= m.start < b for a, b in conditions)
         ]
         subjects = [m.target for m in _coordinated(subject[-1], subject, norm)] if subject else []
