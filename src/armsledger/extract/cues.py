@@ -39,6 +39,7 @@ class Lexicon:
     stages_anywhere: re.Pattern[str]
     supplier_agents: frozenset[str]
     blockers: re.Pattern[str]
+    not_in_sentence: dict[Stage, re.Pattern[str]]
     recipient_agents: frozenset[str]
 
     def agent_role(self, cue: Cue) -> str | None:
@@ -60,6 +61,9 @@ class Lexicon:
         ]
         blocked = [(m.start(), m.end()) for m in self.blockers.finditer(sentence)]
         found = [c for c in found if not any(a < c.end and c.start < b for a, b in blocked)]
+        for stage, pattern in self.not_in_sentence.items():
+            if pattern.search(sentence):
+                found = [c for c in found if c.label != stage.value]
         return _longest(found)
 
     def find_modality(self, sentence: str) -> list[Cue]:
@@ -111,6 +115,10 @@ def _load(path: Path) -> Lexicon:
         speech = _alternation([re.escape(s) for s in data["speech"]], "speech")
         weak = frozenset(str(w) for w in data.get("weak", []))
         titles = frozenset(str(t).lower() for t in data.get("titles", []))
+        not_in_sentence = {
+            Stage(k): _alternation([re.escape(w) for w in v], f"not_in_sentence.{k}")
+            for k, v in (data.get("not_in_sentence") or {}).items()
+        }
         blockers = _alternation(list(data.get("blockers", [])) or ["(?!x)x"], "blockers")
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CatalogError(f"{path}: malformed cue lexicon: {exc!r}") from exc
@@ -127,6 +135,7 @@ def _load(path: Path) -> Lexicon:
         anywhere,
         frozenset(agents.get("supplier", [])),
         blockers,
+        not_in_sentence,
         frozenset(agents.get("recipient", [])),
     )
 

@@ -52,6 +52,10 @@ _RECIPIENT_BEFORE = re.compile(
     r"\barm|\barming|\bequip|\bequipping)\s+(?:the\s+)?$"
 )
 _SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby)\s+(?:the\s+)?$")
+_LOCATION_BEFORE = re.compile(
+    r"\b(?:based|stationed|deployed|located|headquartered|held|hosted)\s+(?:\w+\s+){0,2}?"
+    r"(?:in|at|to|near)\s+(?:the\s+)?(?:\w+\s+of\s+)?$"
+)
 _IN_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$")
 #: People of a state ("Turkish specialists", "Iranian pilots"): the side that receives.
 _PERSONNEL_AFTER = re.compile(
@@ -369,6 +373,8 @@ class RuleExtractor:
         )
         for m in states:
             before = norm[max(0, m.start - 12) : m.start]
+            if _LOCATION_BEFORE.search(norm[max(0, m.start - 30) : m.start]):
+                continue  # "based in Crimea": where a unit stands, not a party
             if target.anchor and m.kind == "adjective" and 0 <= target.anchor.start - m.end <= 20:
                 maker = m.target  # "Russian-made S-400", "French submarines"
             elif _SUPPLIER_BEFORE.search(before) and (
@@ -413,6 +419,8 @@ class RuleExtractor:
         else:
             return [], False
         suppliers = list(dict.fromkeys(suppliers))
+        if role == "recipient" and subjects and set(subjects) <= set(suppliers):
+            return [], True  # a state buying for its own forces: no transfer
         firm = True
         recipients = [d for d in dict.fromkeys(destinations) if d not in suppliers]
         if not recipients and role == "recipient":
