@@ -27,7 +27,7 @@ def extract_facts(article: Article, catalog: Catalog | None = None) -> list[Fact
     text = article.text
     lowered = normalize_text(text)
     folded = fold_text(text)
-    mentions = mention_finder(catalog).find(lowered, folded)
+    mentions = mention_finder(catalog, lexicon.anaphors).find(lowered, folded)
     if not any(m.kind in ("system", "class") for m in mentions) or not any(
         m.is_state for m in mentions
     ):
@@ -35,7 +35,7 @@ def extract_facts(article: Article, catalog: Catalog | None = None) -> list[Fact
     if lexicon.stages_anywhere.search(lowered) is None:
         return []
     sentences = split_sentences(text)
-    blocked = {m.phrase for m in mentions if m.kind != "class"}
+    blocked = {m.phrase for m in mentions if m.kind not in ("class", "anaphor")}
     speakers = assign_speakers(folded, sentences, lexicon, blocked)
     facts = RuleExtractor(catalog, lexicon).extract(article, lowered, sentences, mentions, speakers)
     return merge_facts(facts)

@@ -39,6 +39,8 @@ class Lexicon:
     stages_anywhere: re.Pattern[str]
     supplier_agents: frozenset[str]
     blockers: re.Pattern[str]
+    anaphors: tuple[str, ...]
+    deal_content: re.Pattern[str]
     not_in_sentence: dict[Stage, re.Pattern[str]]
     recipient_agents: frozenset[str]
 
@@ -135,6 +137,8 @@ def _load(path: Path) -> Lexicon:
         anywhere,
         frozenset(agents.get("supplier", [])),
         blockers,
+        tuple(str(a) for a in data.get("anaphors", [])),
+        re.compile(str(data.get("deal_content", "(?!x)x"))),
         not_in_sentence,
         frozenset(agents.get("recipient", [])),
     )

@@ -104,6 +104,11 @@ def _longest(mentions: list[Mention]) -> list[Mention]:
 
 
 @lru_cache(maxsize=4)
-def mention_finder(catalog: Catalog) -> MentionFinder:
-    """The finder for a catalog, built once (building the automaton takes a few milliseconds)."""
-    return MentionFinder(catalog.terms())
+def mention_finder(catalog: Catalog, anaphors: tuple[str, ...] = ()) -> MentionFinder:
+    """The finder for a catalog (and the head nouns that may refer back to a weapon), built once.
+
+    Catalog phrases come first, so "fighter jets" stays a weapon class and only a head noun
+    the catalog does not know ("the system") becomes an ``anaphor`` mention.
+    """
+    terms = catalog.terms() + [Term(a, "anaphor", a) for a in anaphors]
+    return MentionFinder(terms)

@@ -72,6 +72,17 @@ _BATCH = re.compile(
 _NOT_BATCH = re.compile(r"\s+(?:contract|deal|order|agreement|round|time|phase)s?\b")
 #: How close before a system a lot marker must stand ("additional F-35s", "a second S-400 set").
 _LOT_REACH = 25
+#: A system named after "in favour of" is the alternative, not what the cue speaks of.
+_ALTERNATIVE = re.compile(
+    r"\b(?:in favou?r of|instead of|rather than|alternative to|as opposed to)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$"
+)
+#: Heads that may refer to any weapon ("the system", "the equipment").
+_GENERIC_HEADS = frozenset(
+    {"system", "systems", "equipment", "hardware", "weapon", "weapons", "platform", "platforms",
+     "units", "complex", "complexes", "weaponry", "arms", "armaments"}
+)
+#: How many sentences back a referring phrase ("these aircraft") may find its system.
+_REFERENCE_REACH = 6
 #: How far a system named outside the cue's clause may stand and still be what it speaks of.
 _OTHER_CLAUSE_REACH = 40
 #: How close before its cue a state must stand to be the verb's subject ("Turkey bought").
@@ -110,6 +121,12 @@ class RuleExtractor:
     def __init__(self, catalog: Catalog, lexicon: Lexicon) -> None:
         self.catalog = catalog
         self.lexicon = lexicon
+        self.makers = frozenset(
+            label.lower()
+            for org in catalog.organisations
+            if org.kind == "manufacturer"
+            for label in (org.name, *org.aliases)
+        )
 
     # ------------------------------------------------------------------ article level
 
@@ -132,6 +149,7 @@ class RuleExtractor:
         # the pair a sentence fixed for a system (or a supplier's unnamed weapons), for later
         # sentences that leave the parties open
         memory: dict[str, tuple[str, str]] = {}
+        recent: dict[str, int] = {}  # each system, and the last sentence that named it
         by_sentence: list[list[Mention]] = [[] for _ in sentences]
         k = 0
         for m in mentions:
@@ -156,9 +174,12 @@ class RuleExtractor:
                 systems_in_article,
                 state_counts,
                 memory,
+                recent,
             )
             facts.extend(new)
             named = [m for m in local if m.kind == "system"]
+            for m in named:
+                recent[m.target] = i
             if named:
                 last = named[-1]
                 lot = next((f.lot for f in new if f.system == last.target), None)
@@ -188,6 +209,7 @@ class RuleExtractor:
         systems_in_article: list[str],
         state_counts: Counter[str],
         memory: dict[str, tuple[str, str]],
+        recent: dict[str, int],
     ) -> list[Fact]:
         if _QUOTE_INTRO.search(norm):
             return []
@@ -198,19 +220,21 @@ class RuleExtractor:
         conditions = _condition_spans(norm, modalities)
         clauses = _clause_bounds(norm)
         systems = [m for m in mentions if m.kind == "system"]
-        classes = [m for m in mentions if m.kind == "class"]
+        classes = [m for m in mentions if m.kind in ("class", "anaphor")]
         states = [m for m in mentions if m.is_state]
         facts: list[Fact] = []
         for cue in cues:
             if any(a <= cue.start < b for a, b in conditions):
                 continue
-            if cue.text in self.lexicon.weak and not _near(cue, systems + classes, 40):
+            if cue.text in self.lexicon.weak and not _near(
+                cue, systems + [c for c in classes if c.kind == "class"], 40
+            ):
                 continue
             if _in_a_name(sent.text, cue):
                 continue
             clause = _clause_of(cue, clauses)
             targets = self._targets(
-                cue, norm, systems, classes, topic, index, systems_in_article, clause
+                cue, norm, systems, classes, topic, index, recent, clause, systems_in_article
             )
             if not targets:
                 continue
@@ -263,11 +287,16 @@ class RuleExtractor:
         classes: list[Mention],
         topic: _Topic,
         index: int,
-        systems_in_article: list[str],
+        recent: dict[str, int],
         clause: tuple[int, int],
+        systems_in_article: list[str],
     ) -> list[_Target]:
+        """What a cue speaks of: named systems first, then a class word or a referring phrase."""
+        systems = [m for m in systems if not _ALTERNATIVE.search(norm[max(0, m.start - 24) : m.start])]
         in_clause = [m for m in systems if clause[0] <= m.start < clause[1]]
-        pool = in_clause or [m for m in systems if _distance(m, cue) <= _OTHER_CLAUSE_REACH]
+        before = [m for m in systems if m.end <= cue.start]
+        after = [m for m in systems if _distance(m, cue) <= _OTHER_CLAUSE_REACH]
+        pool = in_clause or before or after
         if pool:
             nearest = min(pool, key=lambda m: _distance(m, cue))
             group = [
@@ -280,18 +309,26 @@ class RuleExtractor:
             ]
             return [self._system_target(m) for m in group]
         for cls in sorted(classes, key=lambda m: _distance(m, cue)):
-            head = cls.phrase.lower().split()[-1].rstrip("s")
-            candidates = {
-                s
-                for s in systems_in_article
-                if any(k.lower().rstrip("s") == head for k in self.catalog.systems[s].kind)
-            }
+            head = cls.phrase.lower().split()[-1]
+            matching = [
+                name
+                for name in dict.fromkeys(systems_in_article)
+                if any(_same_head(k, head) for k in self.catalog.systems[name].kind)
+            ]
             definite = _DETERMINER.search(norm[: cls.start]) is not None
-            if definite and topic.system and topic.system in candidates | {topic.system}:
-                if index - topic.sentence <= 4:
+            if definite:
+                fresh = [
+                    n for n in matching if n in recent and index - recent[n] <= _REFERENCE_REACH
+                ]
+                if fresh:
+                    name = max(fresh, key=lambda n: recent[n])
+                    return [_Target(name, cls, self._origin(name), name == topic.system)]
+                if head in _GENERIC_HEADS and topic.system and index - topic.sentence <= 2:
                     return [_Target(topic.system, cls, self._origin(topic.system), True)]
-            if len(candidates) == 1:
-                name = next(iter(candidates))
+            if cls.kind == "anaphor":
+                continue
+            if len(matching) == 1:
+                name = matching[0]
                 return [_Target(name, cls, self._origin(name), via_class=True)]
             return [_Target(None, cls, None)]
         stage = Stage(cue.label)
@@ -417,7 +454,10 @@ class RuleExtractor:
         elif target.origin or maker:
             suppliers = [target.origin or maker or ""]
         else:
-            return [], False
+            made_by = [m.target for m in others if m.phrase.lower() in self.makers]
+            if not made_by:
+                return [], False
+            suppliers = made_by[:1]  # "Raytheon", "Dassault": the maker's state sells
         suppliers = list(dict.fromkeys(suppliers))
         if role == "recipient" and subjects and set(subjects) <= set(suppliers):
             return [], True  # a state buying for its own forces: no transfer
@@ -454,6 +494,12 @@ class RuleExtractor:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _same_head(kind: str, head: str) -> bool:
+    """Whether a system's kind noun ("fighter jets") ends in the head of a phrase ("jets")."""
+    head = head.rstrip("s")
+    return any(word.rstrip("s") == head for word in kind.lower().split())
 
 
 def _approved_by(norm: str, states: list[Mention], recipient: str) -> bool:
