@@ -51,7 +51,18 @@ _RECIPIENT_BEFORE = re.compile(
     r"\bprovided|\bproviding|\bsell|\bsells|\bsold|\bselling|\bgive|\bgives|\bgave|\bgiving|"
     r"\barm|\barming|\bequip|\bequipping)\s+(?:the\s+)?$"
 )
-_SUPPLIER_BEFORE = re.compile(r"(?:\bfrom|\bby)\s+(?:the\s+)?$")
+_SUPPLIER_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$")
+#: States named as bystanders: who sanctions or objects, or the buyer a weapon was meant for.
+_BYSTANDER_BEFORE = re.compile(
+    r"(?:\b(?:sanctions|criticism|pressure|objections?|warnings?|concerns?|opposition|protests?)"
+    r"\s+(?:from|by|of)|\b(?:intended|destined|meant|earmarked|built|made)\s+for)\s+(?:the\s+)?$"
+)
+#: An unnamed group of states as the subject ("no countries have committed"): the supplier is
+#: not known, and a system's maker is no substitute.
+_UNNAMED_STATES = re.compile(
+    r"\b(?:no|other|western|several|many|some|european|nato|allied|\d+|a coalition of \d+)\s+"
+    r"(?:countries|nations|states|allies|partners|members)\b"
+)
 _LOCATION_BEFORE = re.compile(
     r"\b(?:based|stationed|deployed|located|headquartered|held|hosted)\s+(?:\w+\s+){0,2}?"
     r"(?:in|at|to|near)\s+(?:the\s+)?(?:\w+\s+of\s+)?$"
@@ -60,7 +71,8 @@ _IN_BEFORE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$")
 #: People of a state ("Turkish specialists", "Iranian pilots"): the side that receives.
 _PERSONNEL_AFTER = re.compile(
     r"^(?:'s)?\s+(?:\w+\s+){0,2}?(?:pilots?|specialists?|personnel|crews?|technicians?|"
-    r"engineers?|soldiers?|troops?|officers?|servicemen|operators?|colleagues?|trainees?|cadets?)\b"
+    r"engineers?|soldiers?|troops?|officers?|servicemen|operators?|colleagues?|trainees?|cadets?|"
+    r"authorities|government|side|leadership|air force|navy|army|armed forces|military|fleet)\b"
 )
 _POSSESSIVE_AFTER = re.compile(r"^'s?\b")
 #: Nouns of a further batch ("a second regimental set", "another batch of").
@@ -255,6 +267,16 @@ class RuleExtractor:
                         memory[target.system or pair[0]] = pair
                 elif remembered and (not pairs or remembered[0] == pairs[0][0]):
                     pairs = [remembered]
+                if (
+                    firm
+                    and remembered
+                    and target.system
+                    and pairs
+                    and all(p[0] == target.origin for p in pairs)
+                    and remembered[0] != target.origin
+                    and any(p[1] == remembered[1] for p in pairs)
+                ):
+                    pairs = [remembered]  # used or donated: the earlier sentence named the giver
                 system = target.system
                 if target.via_class and remembered and remembered not in pairs:
                     system = None  # "drones" sold to others than the deal's buyer: unnamed
@@ -329,6 +351,10 @@ class RuleExtractor:
                 continue
             if len(matching) == 1:
                 name = matching[0]
+                return [_Target(name, cls, self._origin(name), via_class=True)]
+            fresh = [n for n in matching if n in recent and index - recent[n] <= _REFERENCE_REACH]
+            if fresh:
+                name = max(fresh, key=lambda n: recent[n])
                 return [_Target(name, cls, self._origin(name), via_class=True)]
             return [_Target(None, cls, None)]
         stage = Stage(cue.label)
@@ -412,6 +438,8 @@ class RuleExtractor:
             before = norm[max(0, m.start - 12) : m.start]
             if _LOCATION_BEFORE.search(norm[max(0, m.start - 30) : m.start]):
                 continue  # "based in Crimea": where a unit stands, not a party
+            if _BYSTANDER_BEFORE.search(norm[max(0, m.start - 30) : m.start]):
+                continue
             if target.anchor and m.kind == "adjective" and 0 <= target.anchor.start - m.end <= 20:
                 maker = m.target  # "Russian-made S-400", "French submarines"
             elif _SUPPLIER_BEFORE.search(before) and (
@@ -451,6 +479,8 @@ class RuleExtractor:
             suppliers = sources[:1]
         elif role == "supplier" and subjects:
             suppliers = subjects
+        elif role == "supplier" and _UNNAMED_STATES.search(norm[clause[0] : cue.start]):
+            return [], True
         elif target.origin or maker:
             suppliers = [target.origin or maker or ""]
         else:
