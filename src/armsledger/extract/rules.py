@@ -99,6 +99,8 @@ _REFERENCE_REACH = 6
 _OTHER_CLAUSE_REACH = 40
 #: How close before its cue a state must stand to be the verb's subject ("Turkey bought").
 _SUBJECT_REACH = 60
+#: How close before a cue a possessive names the buyer ("India's plan to purchase").
+_POSSESSIVE_REACH = 12
 #: How far after the cue or the weapon "to X" / "for X" still names the recipient.
 _DESTINATION_REACH = 80
 #: How far from the cue or the weapon "from X" / "with X" still names the supplier.
@@ -429,6 +431,7 @@ class RuleExtractor:
         maker: str | None = None
         sources: list[str] = []
         destinations: list[str] = []
+        crews: list[str] = []  # "Turkish specialists", "the Iranian Air Force"
         others: list[Mention] = []
         stage = Stage(cue.label)
         near = (cue.start, cue.end) if target.anchor is None else (
@@ -461,7 +464,7 @@ class RuleExtractor:
                 group = _coordinated(m, states, norm)
                 destinations.extend(g.target for g in group)
             elif _PERSONNEL_AFTER.match(norm[m.end :]):
-                destinations.append(m.target)
+                crews.append(m.target)
             else:
                 others.append(m)
         subject = [
@@ -493,8 +496,18 @@ class RuleExtractor:
             return [], True  # a state buying for its own forces: no transfer
         firm = True
         recipients = [d for d in dict.fromkeys(destinations) if d not in suppliers]
+        if not recipients:
+            recipients = [  # "India's plan to purchase", "Turkey's purchase of"
+                m.target
+                for m in others
+                if m.target not in suppliers
+                and _POSSESSIVE_AFTER.match(norm[m.end :])
+                and 0 <= cue.start - m.end <= _POSSESSIVE_REACH
+            ][:1]
         if not recipients and role == "recipient":
             recipients = [s for s in subjects if s not in suppliers]
+        if not recipients:
+            recipients = [c for c in dict.fromkeys(crews) if c not in suppliers][:1]
         if not recipients:
             firm = False
             candidates = [m for m in others if m.target not in suppliers]
