@@ -8,8 +8,10 @@ with the same key.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from armsledger.catalog import Catalog, load_catalog
-from armsledger.extract.cues import load_lexicon
+from armsledger.extract.cues import Lexicon, load_lexicon
 from armsledger.extract.mentions import mention_finder
 from armsledger.extract.rules import EXTRACTOR, RuleExtractor
 from armsledger.extract.speakers import assign_speakers
@@ -18,6 +20,11 @@ from armsledger.model import Article, Fact
 from armsledger.segment import fold_text, normalize_text, split_sentences
 
 __all__ = ["EXTRACTOR", "extract_facts"]
+
+
+@lru_cache(maxsize=4)
+def _rules(catalog: Catalog, lexicon: Lexicon) -> RuleExtractor:
+    return RuleExtractor(catalog, lexicon)
 
 
 def extract_facts(article: Article, catalog: Catalog | None = None) -> list[Fact]:
@@ -37,5 +44,5 @@ def extract_facts(article: Article, catalog: Catalog | None = None) -> list[Fact
     sentences = split_sentences(text)
     blocked = {m.phrase for m in mentions if m.kind not in ("class", "anaphor")}
     speakers = assign_speakers(folded, sentences, lexicon, blocked)
-    facts = RuleExtractor(catalog, lexicon).extract(article, lowered, sentences, mentions, speakers)
+    facts = _rules(catalog, lexicon).extract(article, lowered, sentences, mentions, speakers)
     return merge_facts(facts)

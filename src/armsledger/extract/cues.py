@@ -25,7 +25,7 @@ class Cue:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     """Compiled cue patterns, one alternation per label."""
 

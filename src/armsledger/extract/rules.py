@@ -15,12 +15,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from armsledger.catalog import Catalog
 from armsledger.extract.cues import Cue, Lexicon
 from armsledger.extract.mentions import Mention
 from armsledger.model import Article, Fact, Modality, Quantity, Span, Stage, Value
-from armsledger.parse import find_money, find_quantities
+from armsledger.parse import Found, find_money, find_quantities
 
 EXTRACTOR = "rules.v1"
 
@@ -227,6 +228,11 @@ class RuleExtractor:
     ) -> list[Fact]:
         if _QUOTE_INTRO.search(norm):
             return []
+        if not (
+            any(m.kind in ("system", "class", "anaphor") for m in mentions)
+            or (topic.system and index - topic.sentence <= 2)
+        ):
+            return []  # nothing a cue could speak of
         cues = self.lexicon.find_stages(norm)
         if not cues:
             return []
@@ -237,6 +243,7 @@ class RuleExtractor:
         classes = [m for m in mentions if m.kind in ("class", "anaphor")]
         states = [m for m in mentions if m.is_state]
         facts: list[Fact] = []
+        amounts = _Amounts(sent.text)
         for cue in cues:
             if any(a <= cue.start < b for a, b in conditions):
                 continue
@@ -295,8 +302,8 @@ class RuleExtractor:
                             modality=modality,
                             spans=(sent,),
                             lot=lot,
-                            quantity=_quantity(norm, sent.text, target, cue),
-                            value=_value(sent.text, stage),
+                            quantity=_quantity(amounts, target, cue),
+                            value=_value(amounts, stage),
                             speaker=speaker,
                             extractor=EXTRACTOR,
                         )
@@ -631,8 +638,23 @@ def _main_counterpart(state_counts: Counter[str], supplier: str) -> str | None:
     return None
 
 
-def _quantity(norm: str, text: str, target: _Target, cue: Cue) -> Quantity | None:
-    found = find_quantities(text)
+class _Amounts:
+    """The quantities and money of one sentence, parsed once and only when a fact needs them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def quantities(self) -> list[Found[Quantity]]:
+        return find_quantities(self.text)
+
+    @cached_property
+    def money(self) -> list[Found[Value]]:
+        return find_money(self.text)
+
+
+def _quantity(amounts: _Amounts, target: _Target, cue: Cue) -> Quantity | None:
+    found = amounts.quantities
     if not found:
         return None
     anchor = target.anchor.start if target.anchor else cue.start
@@ -642,7 +664,7 @@ def _quantity(norm: str, text: str, target: _Target, cue: Cue) -> Quantity | Non
     return best.value
 
 
-def _value(text: str, stage: Stage) -> Value | None:
+def _value(amounts: _Amounts, stage: Stage) -> Value | None:
     if stage not in (
         Stage.CONTRACT,
         Stage.APPROVAL,
@@ -653,5 +675,5 @@ def _value(text: str, stage: Stage) -> Value | None:
         Stage.INTEREST,
     ):
         return None
-    found = find_money(text)
+    found = amounts.money
     return found[0].value if found else None
