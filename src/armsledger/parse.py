@@ -819,3 +819,18 @@ def find_dates(text: str, *, reference: dt.date | None = None) -> list[Found[dt.
             start, end = _date_span(m)
             found.append(Found(Span.of(text, start, end), value))
     return found
+
+
+def parse_count(text: str) -> int:
+    """A count written in digits or words: "36", "1,200", "eighty-two", "two dozen".
+
+    Raises:
+        ParseError: ``text`` is not a count.
+    """
+    stripped = text.strip()
+    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})*|[0-9]+", stripped):
+        return int(stripped.replace(",", ""))
+    value = _words_value(_grammar(), stripped) if stripped else None
+    if value is None:
+        raise ParseError(f"not a count: {text!r} (expected digits or number words, e.g. 'twelve')")
+    return value

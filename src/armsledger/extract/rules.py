@@ -21,7 +21,8 @@ from armsledger.catalog import Catalog
 from armsledger.extract.cues import Cue, Lexicon
 from armsledger.extract.mentions import Mention
 from armsledger.model import Article, Fact, Modality, Quantity, Span, Stage, Value
-from armsledger.parse import Found, find_money, find_quantities
+from armsledger.errors import ParseError
+from armsledger.parse import Found, find_money, find_quantities, parse_count
 
 EXTRACTOR = "rules.v1"
 
@@ -85,6 +86,20 @@ _BATCH = re.compile(
 _NOT_BATCH = re.compile(r"\s+(?:contract|deal|order|agreement|round|time|phase)s?\b")
 #: How close before a system a lot marker must stand ("additional F-35s", "a second S-400 set").
 _LOT_REACH = 25
+#: The unit of a bare count of a system of each category.
+_UNITS = {
+    "aircraft": "aircraft",
+    "helicopter": "helicopters",
+    "uav": "drones",
+    "ship": "ships",
+    "submarine": "submarines",
+    "armoured vehicle": "vehicles",
+    "artillery": "systems",
+    "air defence system": "systems",
+    "missile": "missiles",
+    "sensor": "systems",
+    "engine": "engines",
+}
 #: A system named after "in favour of" is the alternative, not what the cue speaks of.
 _ALTERNATIVE = re.compile(
     r"\b(?:in favou?r of|instead of|rather than|alternative to|as opposed to)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$"
@@ -302,7 +317,7 @@ class RuleExtractor:
                             modality=modality,
                             spans=(sent,),
                             lot=lot,
-                            quantity=_quantity(amounts, target, cue),
+                            quantity=_quantity(amounts, target, cue, self._unit(target)),
                             value=_value(amounts, stage),
                             speaker=speaker,
                             extractor=EXTRACTOR,
@@ -378,6 +393,11 @@ class RuleExtractor:
 
     def _system_target(self, mention: Mention) -> _Target:
         return _Target(mention.target, mention, self._origin(mention.target))
+
+    def _unit(self, target: _Target) -> str | None:
+        """The unit a bare count of a system is in ("36 Rafales" are 36 aircraft)."""
+        found = self.catalog.systems.get(target.system or "")
+        return _UNITS.get(found.category) if found else None
 
     def _origin(self, system: str) -> str | None:
         found = self.catalog.systems.get(system)
@@ -653,8 +673,12 @@ class _Amounts:
         return find_money(self.text)
 
 
-def _quantity(amounts: _Amounts, target: _Target, cue: Cue) -> Quantity | None:
+def _quantity(amounts: _Amounts, target: _Target, cue: Cue, unit: str | None) -> Quantity | None:
     found = amounts.quantities
+    if target.anchor is not None and unit is not None:
+        count = _count_before(amounts.text, target.anchor.start)
+        if count is not None:  # "36 Rafales", "24 Su-35s": a count right before the system
+            return Quantity(count, unit)
     if not found:
         return None
     anchor = target.anchor.start if target.anchor else cue.start
@@ -662,6 +686,23 @@ def _quantity(amounts: _Amounts, target: _Target, cue: Cue) -> Quantity | None:
     if abs(best.span.start - anchor) > 80:
         return None
     return best.value
+
+
+def _count_before(text: str, start: int) -> int | None:
+    """A count standing right before ``start``, at most one word between ("36 new Rafales")."""
+    words = re.findall(r"[\w,-]+", text[max(0, start - 40) : start])[-3:]
+    for size in (1, 2):
+        for end in (len(words), len(words) - 1):
+            phrase = " ".join(words[max(0, end - size) : end])
+            if not phrase or (end < len(words) and words[end].lower() in ("of", "the")):
+                continue
+            try:
+                count = parse_count(phrase)
+            except ParseError:
+                continue
+            if 0 < count < 10_000 and not (1900 <= count <= 2099 and phrase.isdigit()):
+                return count
+    return None
 
 
 def _value(amounts: _Amounts, stage: Stage) -> Value | None:

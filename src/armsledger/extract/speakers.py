@@ -21,21 +21,25 @@ _NAME = re.compile(
 )
 _INTERVIEW = re.compile(r"\binterview", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
+_PUNCT = ".,;:'\"()[]"
 
 
 def _clean_name(run: str, lexicon: Lexicon, blocked: set[str]) -> str | None:
-    """The person's name in a capitalised run, without titles before it; None if no name."""
-    words = run.replace("’", "'").split()
-    while words and (words[0].lower().strip(",") in lexicon.titles or words[0] in blocked):
+    """The person's name in a capitalised run, without titles around it; None if no name."""
+    words = [w.strip(_PUNCT) for w in run.replace("\u2019", "'").split()]
+    words = [w[:-2] if w.endswith("'s") else w for w in words if w]
+
+    def named(word: str) -> bool:
+        return word.lower() not in lexicon.titles and word not in blocked
+
+    while words and not named(words[0]):
         words.pop(0)
-    while words and (words[-1].lower().strip(",") in lexicon.titles or words[-1] in blocked):
+    while words and not named(words[-1]):
         words.pop()
-    if not words or any(w.lower() in lexicon.titles or w in blocked for w in words):
+    if not words or not all(named(w) for w in words):
         return None
-    name = " ".join(words).rstrip(".,'s")
-    if name.endswith("'"):
-        name = name[:-1]
-    return name if len(name) > 2 else None
+    name = " ".join(words)
+    return name if len(name) > 2 and not name.isupper() or len(words) > 1 else None
 
 
 def _attributed(sentence: str, lexicon: Lexicon, blocked: set[str]) -> tuple[str | None, bool]:
