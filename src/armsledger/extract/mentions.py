@@ -8,12 +8,16 @@ must stand on word boundaries; a designation may take a plural or a variant suff
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import ahocorasick
 
 from armsledger.catalog import Catalog, Term
+
+#: A variant suffix after a designation ending in a digit: F-35A, Su-30MKI, Su-30MK2, MiG-29K.
+_VARIANT = re.compile(r"[a-z]{1,3}[0-9]?")
 
 #: Kinds of mention that name a state (directly or through one of its organisations).
 STATE_KINDS = frozenset({"state", "adjective", "people", "metonym", "organisation"})
@@ -85,7 +89,7 @@ def _accept(lowered: str, start: int, end: int, kind: str) -> int | None:
             if stop <= n and (stop == n or not lowered[stop].isalnum()):
                 suffix = lowered[end:stop]
                 if suffix in ("s", "es") or (
-                    kind == "system" and lowered[end - 1].isdigit() and suffix.isalnum()
+                    kind == "system" and lowered[end - 1].isdigit() and _VARIANT.fullmatch(suffix)
                 ):
                     return stop
                 break

@@ -44,7 +44,8 @@ _DETERMINER = re.compile(
 _COORDINATION = re.compile(r"^[\s,]*(?:(?:and|or|as well as|plus|&)\s+)?(?:the\s+)?$")
 #: Text allowed between coordinated systems ("Rafale fighter jets and two Scorpene submarines").
 _SYSTEM_COORDINATION = re.compile(
-    r"^[^;:.]{0,60}?(?:,|\band\b|\bas well as\b|\bplus\b)[^;:.]{0,40}$"
+    r"^[\s()\[\]/-]*$"
+    r"|^[^:.]{0,60}?(?:[,;]|\band\b|\bas well as\b|\bplus\b|\bsuch as\b|\bincluding\b)[^:.]{0,50}$"
 )
 #: Sentences that only introduce a quotation ("About the deal, Shugaev said:").
 _QUOTE_INTRO = re.compile(r"\b(?:said|says|noted|added|stated|told \w+)\s*:\s*$")
