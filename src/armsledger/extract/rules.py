@@ -58,7 +58,9 @@ _SUPPLIER_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$")
 #: States named as bystanders: who sanctions or objects, or the buyer a weapon was meant for.
 _BYSTANDER_BEFORE = re.compile(
     r"(?:\b(?:sanctions|criticism|pressure|objections?|warnings?|concerns?|opposition|protests?)"
-    r"\s+(?:from|by|of)|\b(?:intended|destined|meant|earmarked|built|made)\s+for)\s+(?:the\s+)?$"
+    r"\s+(?:from|by|of)|\b(?:intended|destined|meant|earmarked|built|made)\s+for"
+    r"|\b(?:concern|threat|problem|worry|risk|message|signal|blow|challenge|affront)\s+(?:for|to))"
+    r"\s+(?:the\s+)?$"
 )
 #: An unnamed group of states as the subject ("no countries have committed"): the supplier is
 #: not known, and a system's maker is no substitute.
@@ -101,6 +103,8 @@ _UNITS = {
     "sensor": "systems",
     "engine": "engines",
 }
+#: How close to its cue a referring phrase outweighs a system named further away.
+_ADJACENT = 20
 #: A system named after "in favour of" is the alternative, not what the cue speaks of.
 _ALTERNATIVE = re.compile(
     r"\b(?:in favou?r of|instead of|rather than|alternative to|as opposed to)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$"
@@ -152,6 +156,12 @@ class RuleExtractor:
     def __init__(self, catalog: Catalog, lexicon: Lexicon) -> None:
         self.catalog = catalog
         self.lexicon = lexicon
+        self.forces = frozenset(
+            label.lower()
+            for org in catalog.organisations
+            if org.kind == "force"
+            for label in (org.name, *org.aliases)
+        )
         self.makers = frozenset(
             label.lower()
             for org in catalog.organisations
@@ -289,7 +299,9 @@ class RuleExtractor:
                 )
                 if firm:
                     for pair in pairs:
-                        memory[target.system or pair[0]] = pair
+                        memory[pair[0]] = pair
+                        if target.system:
+                            memory[target.system] = pair
                 elif remembered and (not pairs or remembered[0] == pairs[0][0]):
                     pairs = [remembered]
                 if (
@@ -344,6 +356,15 @@ class RuleExtractor:
         before = [m for m in systems if m.end <= cue.start]
         after = [m for m in systems if _distance(m, cue) <= _OTHER_CLAUSE_REACH]
         pool = in_clause or before or after
+        closest_class = min(classes, key=lambda m: _distance(m, cue), default=None)
+        if (
+            pool
+            and closest_class is not None
+            and _distance(closest_class, cue) <= _ADJACENT
+            and _distance(closest_class, cue) < min(_distance(m, cue) for m in pool)
+            and _DETERMINER.search(norm[: closest_class.start])
+        ):
+            pool = []  # "the purchase of the jets": the phrase next to the cue says what
         if pool:
             nearest = min(pool, key=lambda m: _distance(m, cue))
             group = [
@@ -436,8 +457,12 @@ class RuleExtractor:
             if anchor is not None and 0 <= anchor - lot.end <= _LOT_REACH:
                 if not _NOT_BATCH.match(after):
                     return int(lot.label)
-            elif batch and (anchor is None or 0 <= anchor - lot.end <= 2 * _LOT_REACH):
-                return int(lot.label)
+            elif (
+                batch
+                and cue.label in (Stage.DELIVERY.value, Stage.DELIVERED.value)
+                and (anchor is None or 0 <= anchor - lot.end <= 2 * _LOT_REACH)
+            ):
+                return int(lot.label)  # "the third batch": a further delivery
         return None
 
     def _parties(
@@ -522,6 +547,15 @@ class RuleExtractor:
         suppliers = list(dict.fromkeys(suppliers))
         if role == "recipient" and subjects and set(subjects) <= set(suppliers):
             return [], True  # a state buying for its own forces: no transfer
+        own_forces = [
+            m
+            for m in states
+            if m.phrase.lower() in self.forces
+            and m.target in suppliers
+            and clause[0] <= m.start < cue.start
+        ]
+        if own_forces and not destinations and not crews:
+            return [], True  # "the U.S. Army has contracted ... production": its own order
         firm = True
         recipients = [d for d in dict.fromkeys(destinations) if d not in suppliers]
         if not recipients:
