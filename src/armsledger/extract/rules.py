@@ -59,7 +59,8 @@ _SUPPLIER_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$")
 _BYSTANDER_BEFORE = re.compile(
     r"(?:\b(?:sanctions|criticism|pressure|objections?|warnings?|concerns?|opposition|protests?)"
     r"\s+(?:from|by|of)|\b(?:intended|destined|meant|earmarked|built|made)\s+for"
-    r"|\b(?:concern|threat|problem|worry|risk|message|signal|blow|challenge|affront)\s+(?:for|to))"
+    r"|\b(?:concern|threat|problem|worry|risk|message|signal|blow|challenge|affront|counterweight"
+    r"|counter|response|rival|answer|deterrent)\s+(?:for|to))"
     r"\s+(?:the\s+)?$"
 )
 #: An unnamed group of states as the subject ("no countries have committed"): the supplier is
