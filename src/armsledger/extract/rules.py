@@ -104,6 +104,8 @@ _UNITS = {
     "sensor": "systems",
     "engine": "engines",
 }
+#: The article's two parties, referred to together.
+_BOTH_SIDES = re.compile(r"\b(?:the two|both) (?:countries|sides|nations|states|governments|parties)\b")
 #: How close to its cue a referring phrase outweighs a system named further away.
 _ADJACENT = 20
 #: A system named after "in favour of" is the alternative, not what the cue speaks of.
@@ -582,6 +584,13 @@ class RuleExtractor:
                     key=lambda m: (-state_counts[m.target], _distance(m, cue)),
                 )
                 recipients = [chosen.target]
+        if (
+            not recipients
+            and role == "recipient"
+            and len(re.findall(r"\w+", norm[clause[0] : cue.start])) >= 2
+            and not _BOTH_SIDES.search(norm[clause[0] : cue.start])
+        ):
+            return [], False  # someone unnamed ("a regiment") receives: no buyer to guess
         if not recipients and len(suppliers) == 1:
             counterpart = _main_counterpart(state_counts, suppliers[0])
             if counterpart:
