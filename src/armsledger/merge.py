@@ -11,8 +11,9 @@ from armsledger.model import STAGE_ORDER, Article, Deal, DealEvent, Fact, deal_i
 def merge_facts(facts: Iterable[Fact]) -> list[Fact]:
     """Merge facts with the same article and key, keeping every evidence span.
 
-    The first fact seen for a key gives its modality (the first statement of a fact is the one
-    the article leads with); attributes (quantity, value, speaker) are taken from the first fact that has them.
+    The first fact seen for a key gives its modality (the first statement of a fact is the
+    one the article leads with); attributes (quantity, value, speaker) are taken from the
+    first fact that has them.
     The result keeps the order in which keys first appeared.
     """
     merged: dict[tuple[object, ...], Fact] = {}

@@ -68,7 +68,7 @@ def split_sentences(text: str) -> list[Span]:
     nlp = _nlp()
     lines = [(m.start(), m.group()) for m in _LINE.finditer(text) if m.group().strip()]
     spans: list[Span] = []
-    for (offset, line), doc in zip(lines, nlp.pipe(line for _, line in lines), strict=True):
+    for (offset, _), doc in zip(lines, nlp.pipe(line for _, line in lines), strict=True):
         for sent in doc.sents:
             start = offset + sent.start_char
             end = offset + sent.end_char

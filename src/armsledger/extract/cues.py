@@ -1,4 +1,4 @@
-"""The cue lexicon (``data/cues.yaml``): words that state a stage, a modality, a lot, a speech act."""
+"""The cue lexicon (``data/cues.yaml``): words that state a stage, a modality, a lot, speech."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ class Mention:
 
 
 def _variants(phrase: str) -> set[str]:
-    """The phrase as written, and with its hyphens as spaces or dropped ("Su-35", "Su 35", "Su35")."""
+    """The phrase as written and with its hyphens as spaces or dropped ("Su-35", "Su 35")."""
     out = {phrase}
     if "-" in phrase:
         out.add(phrase.replace("-", " "))
@@ -76,9 +76,9 @@ class MentionFinder:
 
 def _accept(lowered: str, start: int, end: int, kind: str) -> int | None:
     """The mention's end if it stands on word boundaries (with an allowed suffix), else None."""
-    if start > 0 and (lowered[start - 1].isalnum() or lowered[start - 1] in "-_"):
-        if not (kind == "adjective" and lowered[start - 1] == "-"):
-            return None
+    before = lowered[start - 1] if start > 0 else " "
+    if (before.isalnum() or before in "-_") and not (kind == "adjective" and before == "-"):
+        return None
     n = len(lowered)
     if end == n or not lowered[end].isalnum():
         return end

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from armsledger.catalog import Catalog
+from armsledger.errors import ParseError
 from armsledger.extract.cues import Cue, Lexicon
 from armsledger.extract.mentions import Mention
 from armsledger.model import Article, Fact, Modality, Quantity, Span, Stage, Value
-from armsledger.errors import ParseError
 from armsledger.parse import Found, find_money, find_quantities, parse_count
 
 EXTRACTOR = "rules.v1"
@@ -105,17 +105,34 @@ _UNITS = {
     "engine": "engines",
 }
 #: The article's two parties, referred to together.
-_BOTH_SIDES = re.compile(r"\b(?:the two|both) (?:countries|sides|nations|states|governments|parties)\b")
+_BOTH_SIDES = re.compile(
+    r"\b(?:the two|both) (?:countries|sides|nations|states|governments|parties)\b"
+)
 #: How close to its cue a referring phrase outweighs a system named further away.
 _ADJACENT = 20
 #: A system named after "in favour of" is the alternative, not what the cue speaks of.
 _ALTERNATIVE = re.compile(
-    r"\b(?:in favou?r of|instead of|rather than|alternative to|as opposed to)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$"
+    r"\b(?:in favou?r of|instead of|rather than|alternative to|as opposed to)\s+"
+    r"(?:the\s+)?(?:[\w-]+\s+){0,2}$"
 )
 #: Heads that may refer to any weapon ("the system", "the equipment").
 _GENERIC_HEADS = frozenset(
-    {"system", "systems", "equipment", "hardware", "weapon", "weapons", "platform", "platforms",
-     "units", "complex", "complexes", "weaponry", "arms", "armaments"}
+    {
+        "system",
+        "systems",
+        "equipment",
+        "hardware",
+        "weapon",
+        "weapons",
+        "platform",
+        "platforms",
+        "units",
+        "complex",
+        "complexes",
+        "weaponry",
+        "arms",
+        "armaments",
+    }
 )
 #: How many sentences back a referring phrase ("these aircraft") may find its system.
 _REFERENCE_REACH = 6
@@ -354,7 +371,9 @@ class RuleExtractor:
         systems_in_article: list[str],
     ) -> list[_Target]:
         """What a cue speaks of: named systems first, then a class word or a referring phrase."""
-        systems = [m for m in systems if not _ALTERNATIVE.search(norm[max(0, m.start - 24) : m.start])]
+        systems = [
+            m for m in systems if not _ALTERNATIVE.search(norm[max(0, m.start - 24) : m.start])
+        ]
         in_clause = [m for m in systems if clause[0] <= m.start < clause[1]]
         before = [m for m in systems if m.end <= cue.start]
         after = [m for m in systems if _distance(m, cue) <= _OTHER_CLAUSE_REACH]
@@ -490,8 +509,10 @@ class RuleExtractor:
         crews: list[str] = []  # "Turkish specialists", "the Iranian Air Force"
         others: list[Mention] = []
         stage = Stage(cue.label)
-        near = (cue.start, cue.end) if target.anchor is None else (
-            min(cue.start, target.anchor.start), max(cue.end, target.anchor.end)
+        near = (
+            (cue.start, cue.end)
+            if target.anchor is None
+            else (min(cue.start, target.anchor.start), max(cue.end, target.anchor.end))
         )
         for m in states:
             before = norm[max(0, m.start - 12) : m.start]
@@ -621,7 +642,9 @@ def _approved_by(norm: str, states: list[Mention], recipient: str) -> bool:
     """An approval given by the buyer itself ("approved by the Greek parliament") is no approval
     of the sale by the supplier's government."""
     for m in states:
-        if m.target == recipient and re.search(r"\bby\s+(?:the\s+)?$", norm[max(0, m.start - 8) : m.start]):
+        if m.target == recipient and re.search(
+            r"\bby\s+(?:the\s+)?$", norm[max(0, m.start - 8) : m.start]
+        ):
             return True
     return False
 
@@ -635,9 +658,7 @@ def _in_a_name(sentence: str, cue: Cue) -> bool:
         return False  # a headline capitalises every word
     before = re.findall(r"[\w-]+", sentence[: cue.start])
     after = re.findall(r"[\w-]+", sentence[cue.end :])
-    return bool(
-        (before and before[-1][0].isupper()) or (after and after[0][0].isupper())
-    )
+    return bool((before and before[-1][0].isupper()) or (after and after[0][0].isupper()))
 
 
 def _distance(m: Mention | Cue, cue: Cue) -> int:
@@ -669,8 +690,10 @@ def _coordinated(first: Mention, mentions: list[Mention], norm: str) -> list[Men
     while j > 0 and pattern.search(norm[same[j - 1].end : same[j].start]):
         j -= 1
         group.insert(0, same[j])
-    seen: set[str] = set()
-    return [m for m in group if not (m.target in seen or seen.add(m.target))]
+    unique: dict[str, Mention] = {}
+    for m in group:
+        unique.setdefault(m.target, m)
+    return list(unique.values())
 
 
 def _clause_bounds(norm: str) -> list[tuple[int, int]]:
