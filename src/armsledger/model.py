@@ -32,6 +32,9 @@ class Stage(StrEnum):
 #: Position of each stage on the deal's main line; side stages rank after delivery.
 STAGE_ORDER: dict[Stage, int] = {stage: rank for rank, stage in enumerate(Stage)}
 
+#: Stages beside the main line of a deal: they say what goes with a transfer, not how far it is.
+SIDE_STAGES = frozenset({Stage.TRAINING, Stage.SERVICING, Stage.PRODUCTION})
+
 
 class Modality(StrEnum):
     """How the text holds a fact (FORMAT.md)."""
@@ -166,12 +169,18 @@ class Deal:
 
     @property
     def stage(self) -> Stage | None:
-        """The furthest asserted stage on the timeline, else the latest stage of any kind."""
+        """Where the deal stands: its latest asserted step on the main line.
+
+        The main line runs from interest to delivered, and a cancellation ends it; training,
+        servicing and production stand beside it and count only for a deal with nothing else.
+        Steps that are only planned or possible count where nothing is asserted.
+        """
         asserted = [e for e in self.timeline if e.modality is Modality.ASSERTED]
         events = asserted or list(self.timeline)
-        if not events:
+        main = [e for e in events if e.stage not in SIDE_STAGES] or events
+        if not main:
             return None
-        return max(events, key=lambda e: (e.date or dt.date.min, STAGE_ORDER[e.stage])).stage
+        return max(main, key=lambda e: (e.date or dt.date.min, STAGE_ORDER[e.stage])).stage
 
     @property
     def first_seen(self) -> dt.date | None:
