@@ -56,6 +56,8 @@ class Lexicon:
     def find_stages(self, sentence: str) -> list[Cue]:
         """Stage cues in a normalised sentence; of overlapping cues the longest stays, and
         cues inside a blocking phrase ("in service with") are dropped."""
+        if self.stages_anywhere.search(sentence) is None:
+            return []
         found = [
             Cue(m.start(), m.end(), stage.value, m.group())
             for stage, pattern in self.stages.items()

@@ -98,12 +98,14 @@ def _accept(lowered: str, start: int, end: int, kind: str) -> int | None:
 
 def _longest(mentions: list[Mention]) -> list[Mention]:
     """Overlapping mentions resolved in favour of the longest, then the leftmost."""
-    mentions.sort(key=lambda m: (-(m.end - m.start), m.start))
+    mentions.sort(key=lambda m: (m.start, m.start - m.end))
     taken: list[Mention] = []
     for m in mentions:
-        if all(m.end <= t.start or m.start >= t.end for t in taken):
-            taken.append(m)
-    taken.sort(key=lambda m: m.start)
+        if taken and m.start < taken[-1].end:
+            if m.end - m.start > taken[-1].end - taken[-1].start:
+                taken[-1] = m
+            continue
+        taken.append(m)
     return taken
 
 
