@@ -45,8 +45,12 @@ class Lexicon:
     recipient_agents: frozenset[str]
 
     def agent_role(self, cue: Cue) -> str | None:
-        """``supplier`` or ``recipient``: the role of the states before a cue's verb, if known."""
-        for word in cue.text.split():
+        """``supplier`` or ``recipient``: the role of the states before a cue's verb, if known.
+
+        The last verb of a cue decides: "plans to supply" is the supplier's, "agreed to buy"
+        the recipient's.
+        """
+        for word in reversed(cue.text.split()):
             if word in self.supplier_agents:
                 return "supplier"
             if word in self.recipient_agents:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from armsledger.catalog import Catalog
@@ -159,6 +159,21 @@ class _Topic:
     sentence: int = -10
 
 
+@dataclass
+class _Reading:
+    """What reading an article has gathered so far, for the sentences still to come."""
+
+    systems: list[str]
+    """Every system the article names, in order (later ones included)."""
+    state_counts: Counter[str]
+    """How often each state is named (the headline counts twice)."""
+    topic: _Topic = field(default_factory=_Topic)
+    memory: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """The pair a sentence settled for a system (or a supplier's unnamed weapons)."""
+    recent: dict[str, int] = field(default_factory=dict)
+    """Each system named so far, and the last sentence that named it."""
+
+
 @dataclass(frozen=True)
 class _Target:
     """A weapon a cue speaks of: a system (or None for a class), where it stands, its maker."""
@@ -199,18 +214,13 @@ class RuleExtractor:
         mentions: Sequence[Mention],
         speakers: Sequence[str | None],
     ) -> list[Fact]:
-        systems_in_article = [m.target for m in mentions if m.kind == "system"]
         state_counts = Counter(m.target for m in mentions if m.is_state)
         if article.title:
             for m in mentions:
                 if m.is_state and m.start < len(article.title) + 2:
                     state_counts[m.target] += 1
+        reading = _Reading([m.target for m in mentions if m.kind == "system"], state_counts)
         facts: list[Fact] = []
-        topic = _Topic()
-        # the pair a sentence fixed for a system (or a supplier's unnamed weapons), for later
-        # sentences that leave the parties open
-        memory: dict[str, tuple[str, str]] = {}
-        recent: dict[str, int] = {}  # each system, and the last sentence that named it
         by_sentence: list[list[Mention]] = [[] for _ in sentences]
         k = 0
         for m in mentions:
@@ -224,23 +234,11 @@ class RuleExtractor:
                 Mention(m.start - sent.start, m.end - sent.start, m.kind, m.target, m.phrase)
                 for m in by_sentence[i]
             ]
-            new = self._sentence(
-                article,
-                sent,
-                norm,
-                local,
-                speakers[i],
-                topic,
-                i,
-                systems_in_article,
-                state_counts,
-                memory,
-                recent,
-            )
+            new = self._sentence(article, sent, norm, local, speakers[i], i, reading)
             facts.extend(new)
             named = [m for m in local if m.kind == "system"]
             for m in named:
-                recent[m.target] = i
+                reading.recent[m.target] = i
             if named:
                 last = named[-1]
                 lot = next((f.lot for f in new if f.system == last.target), None)
@@ -251,9 +249,9 @@ class RuleExtractor:
                         _Target(last.target, last, None),
                         (0, len(norm)),
                     )
-                topic = _Topic(last.target, lot, i)
+                reading.topic = _Topic(last.target, lot, i)
             elif new and new[-1].system:
-                topic = _Topic(new[-1].system, new[-1].lot, i)
+                reading.topic = _Topic(new[-1].system, new[-1].lot, i)
         return facts
 
     # ------------------------------------------------------------------ sentence level
@@ -265,13 +263,10 @@ class RuleExtractor:
         norm: str,
         mentions: list[Mention],
         speaker: str | None,
-        topic: _Topic,
         index: int,
-        systems_in_article: list[str],
-        state_counts: Counter[str],
-        memory: dict[str, tuple[str, str]],
-        recent: dict[str, int],
+        reading: _Reading,
     ) -> list[Fact]:
+        topic, memory = reading.topic, reading.memory
         if _QUOTE_INTRO.search(norm):
             return []
         if not (
@@ -290,6 +285,8 @@ class RuleExtractor:
         states = [m for m in mentions if m.is_state]
         facts: list[Fact] = []
         amounts = _Amounts(sent.text)
+        # "Under the deal, Poland will receive 24 drones": the contract's terms, not a delivery
+        terms = self.lexicon.deal_content.search(norm) is not None
         for cue in cues:
             if any(a <= cue.start < b for a, b in conditions):
                 continue
@@ -300,19 +297,19 @@ class RuleExtractor:
             if _in_a_name(sent.text, cue):
                 continue
             clause = _clause_of(cue, clauses)
-            targets = self._targets(
-                cue, norm, systems, classes, topic, index, recent, clause, systems_in_article
-            )
+            targets = self._targets(cue, norm, systems, classes, index, reading, clause)
             if not targets:
                 continue
             stage = Stage(cue.label)
             modality = self._modality(cue, stage, modalities, clause)
+            if terms and stage in (Stage.DELIVERY, Stage.DELIVERED):
+                stage, modality = Stage.CONTRACT, Modality.ASSERTED
             for target in targets:
                 lot = self._lot(norm, cue, target, clause) or (
                     topic.lot if target.inherited else None
                 )
                 pairs, firm = self._parties(
-                    norm, cue, target, states, state_counts, clause, conditions
+                    norm, cue, target, states, reading.state_counts, clause, conditions
                 )
                 remembered = memory.get(
                     target.system or (pairs[0][0] if pairs else target.origin or "")
@@ -364,13 +361,12 @@ class RuleExtractor:
         norm: str,
         systems: list[Mention],
         classes: list[Mention],
-        topic: _Topic,
         index: int,
-        recent: dict[str, int],
+        reading: _Reading,
         clause: tuple[int, int],
-        systems_in_article: list[str],
     ) -> list[_Target]:
         """What a cue speaks of: named systems first, then a class word or a referring phrase."""
+        topic, recent = reading.topic, reading.recent
         systems = [
             m for m in systems if not _ALTERNATIVE.search(norm[max(0, m.start - 24) : m.start])
         ]
@@ -402,7 +398,7 @@ class RuleExtractor:
             head = cls.phrase.lower().split()[-1]
             matching = [
                 name
-                for name in dict.fromkeys(systems_in_article)
+                for name in dict.fromkeys(reading.systems)
                 if any(_same_head(k, head) for k in self.catalog.systems[name].kind)
             ]
             definite = _DETERMINER.search(norm[: cls.start]) is not None
