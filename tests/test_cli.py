@@ -211,7 +211,7 @@ def test_cli_ingest_failure_exits_1_with_its_reason(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "stored 1, unchanged 0, skipped 1, failed 1",
-        f"failed: {empty}: {empty}: empty file",
+        f"failed: {empty}: empty file",
         f"skipped: {sidecar}: sidecar file, read with its article",
     ]
 

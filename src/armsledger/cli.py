@@ -212,7 +212,10 @@ def ingest(
     )
     for outcome in summary.outcomes:
         if outcome.status in ("skipped", "failed"):
-            click.echo(f"{outcome.status}: {outcome.source}: {outcome.reason}")
+            reason = outcome.reason or ""
+            # input errors already open with the file they are about
+            where = "" if reason.startswith(outcome.source) else f"{outcome.source}: "
+            click.echo(f"{outcome.status}: {where}{reason}")
     if summary.failed:
         sys.exit(1)
 
