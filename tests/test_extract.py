@@ -68,6 +68,28 @@ def facts_of(text: str) -> set[tuple[object, ...]]:
             "Poland plans to acquire 32 F-35 jets from the United States.",
             ("USA", "POL", "F-35", "interest", "asserted", 1),
         ),
+        (
+            "The State Department has approved a possible Foreign Military Sale to Morocco of"
+            " AGM-114 Hellfire missiles for an estimated cost of $90 million.",
+            ("USA", "MAR", "AGM-114 Hellfire", "approval", "asserted", 1),
+        ),
+        (
+            "South Korea's Hanwha Aerospace signed a contract with Poland to supply 212 K9"
+            " howitzers.",
+            ("KOR", "POL", "K9", "contract", "asserted", 1),
+        ),
+        (
+            "Germany will not deliver Taurus missiles to Ukraine, Chancellor Olaf Scholz said.",
+            ("DEU", "UKR", "Taurus", "delivery", "denied", 1),
+        ),
+        (
+            "Denmark and the Netherlands have supplied F-16 jets to Ukraine.",
+            ("NLD", "UKR", "F-16", "delivery", "asserted", 1),
+        ),
+        (
+            "Turkey was removed from the F-35 programme in 2019.",
+            ("USA", "TUR", "F-35", "cancelled", "asserted", 1),
+        ),
     ],
 )
 def test_extract_rules_find_the_stated_fact(text: str, expected: tuple[object, ...]) -> None:
@@ -80,11 +102,30 @@ def test_extract_rules_find_the_stated_fact(text: str, expected: tuple[object, .
         "Russia deployed S-400 systems in Crimea to protect its own bases.",
         "The weather in Ankara was mild on Tuesday.",
         "An F-35 crashed during a training flight in Alaska.",
+        "Russia's arms exports fell by 53% while U.S. arms exports rose by 17%.",
+        "Indian and Russian troops fired T-90 tanks during the joint exercise.",
         "",
     ],
 )
 def test_extract_finds_no_transfer_where_there_is_none(text: str) -> None:
     assert facts_of(text) == set()
+
+
+def test_extract_talks_about_a_purchase_are_no_contract() -> None:
+    found = facts_of("Algeria is in talks with Russia over the purchase of Su-57 fighters.")
+    assert found == {("RUS", "DZA", "Su-57", "negotiation", "asserted", 1)}
+
+
+def test_extract_a_deal_of_the_buyer_with_its_own_maker_is_no_transfer() -> None:
+    assert (
+        facts_of("The U.S. Army has contracted Lockheed Martin to produce Javelin missiles.")
+        == set()
+    )
+
+
+def test_extract_counts_before_a_system_are_quantities() -> None:
+    [fact] = extract_facts(Article(id="q.txt", text="Egypt bought 24 Rafales from France."))
+    assert (fact.quantity.count, fact.quantity.unit) == (24, "aircraft")
 
 
 def test_extract_records_the_extractor_name_and_exact_evidence(canonical_article: Article) -> None:

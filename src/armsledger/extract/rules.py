@@ -108,6 +108,11 @@ _UNITS = {
 _BOTH_SIDES = re.compile(
     r"\b(?:the two|both) (?:countries|sides|nations|states|governments|parties)\b"
 )
+#: Nouns of a purchase, which talks, plans and offers can be about.
+_NOMINAL_DEAL = re.compile(r"(?:purchase|acquisition|procurement|sale|sales|deal|deals|contract)")
+_BEFORE_CONTRACT = frozenset(
+    {Stage.INTEREST.value, Stage.OFFER.value, Stage.NEGOTIATION.value, Stage.APPROVAL.value}
+)
 #: How close to its cue a referring phrase outweighs a system named further away.
 _ADJACENT = 20
 #: A system named after "in favour of" is the alternative, not what the cue speaks of.
@@ -289,6 +294,8 @@ class RuleExtractor:
         terms = self.lexicon.deal_content.search(norm) is not None
         for cue in cues:
             if any(a <= cue.start < b for a, b in conditions):
+                continue
+            if _object_of_earlier_cue(norm, cue, cues):
                 continue
             if cue.text in self.lexicon.weak and not _near(
                 cue, systems + [c for c in classes if c.kind == "class"], 40
@@ -566,7 +573,11 @@ class RuleExtractor:
             suppliers = made_by[:1]  # "Raytheon", "Dassault": the maker's state sells
         suppliers = list(dict.fromkeys(suppliers))
         if role == "recipient" and subjects and set(subjects) <= set(suppliers):
-            return [], True  # a state buying for its own forces: no transfer
+            if not any(
+                m.target not in suppliers and clause[0] <= m.start < clause[1] for m in states
+            ):
+                return [], True  # a state buying for its own forces: no transfer
+            subjects = []  # the seller signs too ("Hanwha signed a contract with Poland")
         own_forces = [
             m
             for m in states
@@ -643,6 +654,17 @@ def _approved_by(norm: str, states: list[Mention], recipient: str) -> bool:
         ):
             return True
     return False
+
+
+def _object_of_earlier_cue(norm: str, cue: Cue, cues: list[Cue]) -> bool:
+    """A purchase named as what talks, plans or offers are about ("talks over the purchase of")
+    is the object of that earlier step, not a contract of its own."""
+    if cue.label != Stage.CONTRACT.value or not _NOMINAL_DEAL.fullmatch(cue.text):
+        return False
+    return any(
+        c.label in _BEFORE_CONTRACT and 0 <= cue.start - c.end <= 30 and c.end <= cue.start
+        for c in cues
+    )
 
 
 def _in_a_name(sentence: str, cue: Cue) -> bool:
