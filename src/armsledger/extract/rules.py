@@ -32,6 +32,9 @@ _MODALITY_PRIORITY = (Modality.CONDITIONAL, Modality.DENIED, Modality.POSSIBLE, 
 _PLAN_STAGES = frozenset({Stage.INTEREST})
 #: How far before a stage cue a negation still scopes it ("has not yet received").
 _NEGATION_REACH = 40
+#: How far before and after its cue a word of plan or possibility still scopes it.
+_MODAL_BEFORE = 45
+_MODAL_AFTER = 60
 #: Clause boundaries inside a sentence.
 _CLAUSE = re.compile(
     r";|:\s|\s-\s|\bbut\b(?! also)|\bthough\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b"
@@ -308,7 +311,7 @@ class RuleExtractor:
             if not targets:
                 continue
             stage = Stage(cue.label)
-            modality = self._modality(cue, stage, modalities, clause)
+            modality = self._modality(cue, stage, modalities, clause, cues)
             if terms and stage in (Stage.DELIVERY, Stage.DELIVERED):
                 stage, modality = Stage.CONTRACT, Modality.ASSERTED
             for target in targets:
@@ -451,14 +454,37 @@ class RuleExtractor:
         return found.origin if found else None
 
     def _modality(
-        self, cue: Cue, stage: Stage, modalities: list[Cue], clause: tuple[int, int]
+        self,
+        cue: Cue,
+        stage: Stage,
+        modalities: list[Cue],
+        clause: tuple[int, int],
+        cues: list[Cue],
     ) -> Modality:
+        """The modality of a cue: the firmest-ranked modality word that scopes over it.
+
+        A condition scopes over its whole clause; a plan or a possibility only where it stands
+        near the cue ("will be delivered", "deliveries ... should begin") with no other stage
+        cue between them; a negation only just before the cue ("has not received").
+        """
         present: set[Modality] = set()
         for m in modalities:
             if not clause[0] <= m.start < clause[1]:
                 continue
             modality = Modality(m.label)
             overlaps = m.start < cue.end and cue.start < m.end
+            if modality in (Modality.PLANNED, Modality.POSSIBLE) and not overlaps:
+                # "ready to discuss the supply ... and production": a modal verb that heads a
+                # cue of its own scopes over the rest of its clause
+                heads = any(c.start <= m.start < c.end for c in cues) and m.start < cue.start
+                before = 0 <= cue.start - m.end <= _MODAL_BEFORE
+                after = 0 <= m.start - cue.end <= _MODAL_AFTER
+                between = (min(m.end, cue.end), max(m.start, cue.start))
+                if not heads and (
+                    not (before or after)
+                    or any(between[0] <= c.start < between[1] for c in cues if c is not cue)
+                ):
+                    continue
             if modality is Modality.PLANNED and (overlaps or stage in _PLAN_STAGES):
                 continue
             if modality is Modality.DENIED and not (
