@@ -485,8 +485,10 @@ class RuleExtractor:
                     or any(between[0] <= c.start < between[1] for c in cues if c is not cue)
                 ):
                     continue
-            if modality is Modality.PLANNED and (overlaps or stage in _PLAN_STAGES):
-                continue
+            if modality is Modality.PLANNED and stage in _PLAN_STAGES:
+                continue  # "plans to buy" is an interest, asserted
+            if modality is Modality.DENIED and overlaps and stage is Stage.CANCELLED:
+                continue  # "not be allowed to participate" is the cancellation itself
             if modality is Modality.DENIED and not (
                 0 <= cue.start - m.end <= _NEGATION_REACH or overlaps
             ):
