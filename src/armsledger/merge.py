@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from armsledger.model import STAGE_ORDER, Article, Deal, DealEvent, Fact, deal_id
+from armsledger.model import STAGE_ORDER, Article, Deal, DealEvent, Fact, Modality, deal_id
 
 
 def merge_facts(facts: Iterable[Fact]) -> list[Fact]:
     """Merge facts with the same article and key, keeping every evidence span.
 
-    The first fact seen for a key gives its modality (the first statement of a fact is the
-    one the article leads with); attributes (quantity, value, speaker) are taken from the
+    A statement of the fact as asserted wins over planned, possible or conditional ones (an
+    article that both reports and anticipates a step has reached it); otherwise the first
+    statement's modality stays. Attributes (quantity, value, speaker) are taken from the
     first fact that has them.
     The result keeps the order in which keys first appeared.
     """
@@ -30,7 +31,7 @@ def merge_facts(facts: Iterable[Fact]) -> list[Fact]:
             recipient=old.recipient,
             system=old.system,
             stage=old.stage,
-            modality=old.modality,
+            modality=fact.modality if fact.modality is Modality.ASSERTED else old.modality,
             spans=spans,
             lot=old.lot,
             quantity=old.quantity or fact.quantity,

@@ -41,6 +41,7 @@ class Lexicon:
     blockers: re.Pattern[str]
     anaphors: tuple[str, ...]
     deal_content: re.Pattern[str]
+    elaboration: re.Pattern[str]
     not_in_sentence: dict[Stage, re.Pattern[str]]
     recipient_agents: frozenset[str]
 
@@ -145,6 +146,7 @@ def _load(path: Path) -> Lexicon:
         blockers,
         tuple(str(a) for a in data.get("anaphors", [])),
         re.compile(str(data.get("deal_content", "(?!x)x"))),
+        re.compile(str(data.get("elaboration", "(?!x)x"))),
         not_in_sentence,
         frozenset(agents.get("recipient", [])),
     )

@@ -180,6 +180,8 @@ class _Reading:
     """The pair a sentence settled for a system (or a supplier's unnamed weapons)."""
     recent: dict[str, int] = field(default_factory=dict)
     """Each system named so far, and the last sentence that named it."""
+    held: Modality | None = None
+    """How the previous sentence held its last fact, for a sentence that restates it."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,7 @@ class RuleExtractor:
             ]
             new = self._sentence(article, sent, norm, local, speakers[i], i, reading)
             facts.extend(new)
+            reading.held = new[-1].modality if new else None
             named = [m for m in local if m.kind == "system"]
             for m in named:
                 reading.recent[m.target] = i
@@ -295,6 +298,7 @@ class RuleExtractor:
         amounts = _Amounts(sent.text)
         # "Under the deal, Poland will receive 24 drones": the contract's terms, not a delivery
         terms = self.lexicon.deal_content.search(norm) is not None
+        restates = self.lexicon.elaboration.search(norm) is not None
         for cue in cues:
             if any(a <= cue.start < b for a, b in conditions):
                 continue
@@ -312,6 +316,8 @@ class RuleExtractor:
                 continue
             stage = Stage(cue.label)
             modality = self._modality(cue, stage, modalities, clause, cues)
+            if restates and reading.held and modality is Modality.ASSERTED:
+                modality = reading.held
             if terms and stage in (Stage.DELIVERY, Stage.DELIVERED):
                 stage, modality = Stage.CONTRACT, Modality.ASSERTED
             for target in targets:
