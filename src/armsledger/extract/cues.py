@@ -42,8 +42,14 @@ class Lexicon:
     anaphors: tuple[str, ...]
     deal_content: re.Pattern[str]
     elaboration: re.Pattern[str]
+    units_by_category: dict[str, frozenset[str]]
     not_in_sentence: dict[Stage, re.Pattern[str]]
     recipient_agents: frozenset[str]
+
+    def fits(self, unit: str, category: str) -> bool:
+        """Whether a count in ``unit`` can count a system of ``category``."""
+        units = self.units_by_category
+        return unit in units.get("any", ()) or unit in units.get(category, ())
 
     def agent_role(self, cue: Cue) -> str | None:
         """``supplier`` or ``recipient``: the role of the states before a cue's verb, if known.
@@ -147,6 +153,7 @@ def _load(path: Path) -> Lexicon:
         tuple(str(a) for a in data.get("anaphors", [])),
         re.compile(str(data.get("deal_content", "(?!x)x"))),
         re.compile(str(data.get("elaboration", "(?!x)x"))),
+        {str(k): frozenset(map(str, v)) for k, v in (data.get("units_by_category") or {}).items()},
         not_in_sentence,
         frozenset(agents.get("recipient", [])),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -363,7 +363,7 @@ class RuleExtractor:
                             modality=modality,
                             spans=(sent,),
                             lot=lot,
-                            quantity=_quantity(amounts, target, cue, self._unit(target)),
+                            quantity=self._quantity(amounts, target, cue),
                             value=_value(amounts, stage),
                             speaker=speaker,
                             extractor=EXTRACTOR,
@@ -449,6 +449,15 @@ class RuleExtractor:
 
     def _system_target(self, mention: Mention) -> _Target:
         return _Target(mention.target, mention, self._origin(mention.target))
+
+    def _quantity(self, amounts: _Amounts, target: _Target, cue: Cue) -> Quantity | None:
+        """The count nearest the weapon, in a unit that can count it."""
+        found = self.catalog.systems.get(target.system or "")
+
+        def fits(unit: str) -> bool:
+            return found is None or self.lexicon.fits(unit, found.category)
+
+        return _quantity(amounts, target, cue, self._unit(target), fits)
 
     def _unit(self, target: _Target) -> str | None:
         """The unit a bare count of a system is in ("36 Rafales" are 36 aircraft)."""
@@ -793,12 +802,14 @@ class _Amounts:
         return find_money(self.text)
 
 
-def _quantity(amounts: _Amounts, target: _Target, cue: Cue, unit: str | None) -> Quantity | None:
-    found = amounts.quantities
+def _quantity(
+    amounts: _Amounts, target: _Target, cue: Cue, unit: str | None, fits: Callable[[str], bool]
+) -> Quantity | None:
     if target.anchor is not None and unit is not None:
         count = _count_before(amounts.text, target.anchor.start)
         if count is not None:  # "36 Rafales", "24 Su-35s": a count right before the system
             return Quantity(count, unit)
+    found = [f for f in amounts.quantities if fits(f.value.unit)]
     if not found:
         return None
     anchor = target.anchor.start if target.anchor else cue.start
