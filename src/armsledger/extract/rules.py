@@ -11,6 +11,7 @@ speaker. Nothing here is keyed to one article's wording: every phrase lives in t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -115,6 +116,19 @@ _BOTH_SIDES = re.compile(
 _NOMINAL_DEAL = re.compile(r"(?:purchase|acquisition|procurement|sale|sales|deal|deals|contract)")
 _BEFORE_CONTRACT = frozenset(
     {Stage.INTEREST.value, Stage.OFFER.value, Stage.NEGOTIATION.value, Stage.APPROVAL.value}
+)
+#: Stages whose facts carry the deal's value.
+_VALUED_STAGES = frozenset(
+    {
+        Stage.INTEREST,
+        Stage.OFFER,
+        Stage.NEGOTIATION,
+        Stage.APPROVAL,
+        Stage.AGREEMENT,
+        Stage.CONTRACT,
+        Stage.SERVICING,
+        Stage.CANCELLED,
+    }
 )
 #: How close to its cue a referring phrase outweighs a system named further away.
 _ADJACENT = 20
@@ -263,7 +277,7 @@ class RuleExtractor:
                 reading.topic = _Topic(last.target, lot, i)
             elif new and new[-1].system:
                 reading.topic = _Topic(new[-1].system, new[-1].lot, i)
-        return facts
+        return _share_values(facts)
 
     # ------------------------------------------------------------------ sentence level
 
@@ -819,6 +833,28 @@ def _quantity(
     return best.value
 
 
+def _share_values(facts: list[Fact]) -> list[Fact]:
+    """Give a contract its value stated in another sentence of the article.
+
+    Where the article states exactly one value for the contracts between two states ("a 5.2
+    billion euro deal for Rafales, a FREMM frigate and missiles"), each of their contract facts
+    without a value takes it. Two different values leave every fact as it was.
+    """
+    values: dict[tuple[str | None, str | None], set[Value]] = {}
+    for fact in facts:
+        if fact.stage is Stage.CONTRACT and fact.value is not None:
+            values.setdefault((fact.supplier, fact.recipient), set()).add(fact.value)
+    shared = {pair: next(iter(v)) for pair, v in values.items() if len(v) == 1}
+    return [
+        dataclasses.replace(fact, value=shared[(fact.supplier, fact.recipient)])
+        if fact.stage is Stage.CONTRACT
+        and fact.value is None
+        and (fact.supplier, fact.recipient) in shared
+        else fact
+        for fact in facts
+    ]
+
+
 def _count_before(text: str, start: int) -> int | None:
     """A count standing right before ``start``, at most one word between ("36 new Rafales")."""
     words = re.findall(r"[\w,-]+", text[max(0, start - 40) : start])[-3:]
@@ -837,15 +873,7 @@ def _count_before(text: str, start: int) -> int | None:
 
 
 def _value(amounts: _Amounts, stage: Stage) -> Value | None:
-    if stage not in (
-        Stage.CONTRACT,
-        Stage.APPROVAL,
-        Stage.AGREEMENT,
-        Stage.SERVICING,
-        Stage.OFFER,
-        Stage.NEGOTIATION,
-        Stage.INTEREST,
-    ):
+    if stage not in _VALUED_STAGES:
         return None
     found = amounts.money
     return found[0].value if found else None
