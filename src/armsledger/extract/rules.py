@@ -838,11 +838,12 @@ def _share_values(facts: list[Fact]) -> list[Fact]:
 
     Where the article states exactly one value for the contracts between two states ("a 5.2
     billion euro deal for Rafales, a FREMM frigate and missiles"), each of their contract facts
-    without a value takes it. Two different values leave every fact as it was.
+    without a value takes it. Two different values leave every fact as it was, and a value of
+    unnamed equipment ("a portfolio of orders worth $1 billion") is no contract's price.
     """
     values: dict[tuple[str | None, str | None], set[Value]] = {}
     for fact in facts:
-        if fact.stage is Stage.CONTRACT and fact.value is not None:
+        if fact.stage is Stage.CONTRACT and fact.value is not None and fact.system:
             values.setdefault((fact.supplier, fact.recipient), set()).add(fact.value)
     shared = {pair: next(iter(v)) for pair, v in values.items() if len(v) == 1}
     return [
