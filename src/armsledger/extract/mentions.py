@@ -98,14 +98,15 @@ def _accept(lowered: str, start: int, end: int, kind: str) -> int | None:
 
 def _longest(mentions: list[Mention]) -> list[Mention]:
     """Overlapping mentions resolved in favour of the longest, then the leftmost."""
-    mentions.sort(key=lambda m: (m.start, m.start - m.end))
+    mentions.sort(key=lambda m: (m.start - m.end, m.start))
+    end = max((m.end for m in mentions), default=0)
+    used = bytearray(end)
     taken: list[Mention] = []
     for m in mentions:
-        if taken and m.start < taken[-1].end:
-            if m.end - m.start > taken[-1].end - taken[-1].start:
-                taken[-1] = m
-            continue
-        taken.append(m)
+        if not any(used[m.start : m.end]):
+            used[m.start : m.end] = b"\x01" * (m.end - m.start)
+            taken.append(m)
+    taken.sort(key=lambda m: m.start)
     return taken
 
 
