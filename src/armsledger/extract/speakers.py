@@ -22,6 +22,10 @@ _NAME = re.compile(
 _INTERVIEW = re.compile(r"\binterview", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _PUNCT = ".,;:'\"()[]"
+#: Words between a name and its verb of saying ("Dhanoa has told", "Kirby also said").
+_AUXILIARIES = re.compile(
+    r"(?:\s+(?:has|have|had|was|is|also|earlier|later|then|once|reportedly))+$"
+)
 
 
 def _clean_name(run: str, lexicon: Lexicon, blocked: set[str]) -> str | None:
@@ -46,7 +50,7 @@ def _attributed(sentence: str, lexicon: Lexicon, blocked: set[str]) -> tuple[str
     """The name a verb of saying attributes the sentence to, and whether there was such a verb."""
     for verb in lexicon.speech.finditer(sentence.lower()):
         after = sentence[verb.end() :].lstrip(" ,")
-        before = sentence[: verb.start()].rstrip(" ,")
+        before = _AUXILIARIES.sub("", sentence[: verb.start()].rstrip(" ,")).rstrip(" ,")
         match = _NAME.match(after)
         if match:
             name = _clean_name(match.group(), lexicon, blocked)
