@@ -165,3 +165,26 @@ def test_extract_evidence_is_always_an_exact_span(before: str, after: str) -> No
     for fact in extract_facts(article):
         for span in fact.spans:
             assert text[span.start : span.end] == span.text
+
+
+_WORDS = st.lists(
+    st.sampled_from(["the", "deal", "talks", "on", "Monday", "42", "weather", "a", "of", "it"]),
+    max_size=12,
+).map(" ".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(before=_WORDS, after=_WORDS, phrase=st.sampled_from(["S-400", "Su-35", "Rafale", "Turkey"]))
+def test_extract_mentions_come_back_at_their_exact_span(
+    before: str, after: str, phrase: str
+) -> None:
+    from armsledger.catalog import load_catalog
+    from armsledger.extract.mentions import mention_finder
+    from armsledger.segment import fold_text, normalize_text
+
+    text = f"{before} {phrase} {after}"
+    start = len(before) + 1
+    found = mention_finder(load_catalog()).find(normalize_text(text), fold_text(text))
+    assert any(m.start == start and m.end == start + len(phrase) for m in found)
+    for m in found:
+        assert text[m.start : m.end] == m.phrase
