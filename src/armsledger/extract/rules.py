@@ -64,7 +64,7 @@ _BYSTANDER_BEFORE = re.compile(
     r"(?:\b(?:sanctions|criticism|pressure|objections?|warnings?|concerns?|opposition|protests?)"
     r"\s+(?:from|by|of)|\b(?:intended|destined|meant|earmarked|built|made)\s+for"
     r"|\b(?:concern|threat|problem|worry|risk|message|signal|blow|challenge|affront|counterweight"
-    r"|counter|response|rival|answer|deterrent)\s+(?:for|to))"
+    r"|counter|response|rival|answer|deterrent)[\"']?\s+(?:for|to))"
     r"\s+(?:the\s+)?$"
 )
 #: An unnamed group of states as the subject ("no countries have committed"): the supplier is
@@ -341,6 +341,10 @@ class RuleExtractor:
                 pairs, firm = self._parties(
                     norm, cue, target, states, reading.state_counts, clause, conditions
                 )
+                if target.inherited and target.anchor is None:
+                    deal = memory.get(target.system or "")
+                    if deal and any(m.target not in deal for m in states):
+                        continue  # talks with a third state are about something else
                 remembered = memory.get(
                     target.system or (pairs[0][0] if pairs else target.origin or "")
                 )
@@ -351,6 +355,9 @@ class RuleExtractor:
                             memory[target.system] = pair
                 elif remembered and (not pairs or remembered[0] == pairs[0][0]):
                     pairs = [remembered]
+                else:  # "an agreement between the U.S. and the Saudis": the order settled before
+                    known = set(memory.values())
+                    pairs = [(r, s) if (r, s) in known else (s, r) for s, r in pairs]
                 if (
                     firm
                     and remembered
@@ -383,7 +390,9 @@ class RuleExtractor:
                             extractor=EXTRACTOR,
                         )
                     )
-        return facts
+        named = {(f.supplier, f.recipient, f.stage) for f in facts if f.system}
+        # "a deal for the S-400 in its first major weapons purchase": the weapons are the S-400
+        return [f for f in facts if f.system or (f.supplier, f.recipient, f.stage) not in named]
 
     def _targets(
         self,
