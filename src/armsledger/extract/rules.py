@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -112,8 +112,15 @@ _UNITS = {
 _BOTH_SIDES = re.compile(
     r"\b(?:the two|both) (?:countries|sides|nations|states|governments|parties)\b"
 )
+#: Words that open a condition running to the next comma ("If the Turkish side decides, ...").
+_CONDITION_OPENERS = frozenset(
+    {"if", "unless", "in case", "as and when", "provided that", "providing that"}
+)
 #: Nouns of a purchase, which talks, plans and offers can be about.
-_NOMINAL_DEAL = re.compile(r"(?:purchase|acquisition|procurement|sale|sales|deal|deals|contract)")
+_NOMINAL_DEAL = re.compile(
+    r"(?:purchase|acquisition|procurement|sale|sales|deal|deals|contract|exports?|transfers?"
+    r"|supplies|delivery|deliveries|shipments?|(?:will|would|to) (?:buy|purchase|acquire|procure))"
+)
 _BEFORE_CONTRACT = frozenset(
     {Stage.INTEREST.value, Stage.OFFER.value, Stage.NEGOTIATION.value, Stage.APPROVAL.value}
 )
@@ -194,6 +201,8 @@ class _Reading:
     """The pair a sentence settled for a system (or a supplier's unnamed weapons)."""
     recent: dict[str, int] = field(default_factory=dict)
     """Each system named so far, and the last sentence that named it."""
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """The last pair given to each system, however weakly settled."""
     held: Modality | None = None
     """How the previous sentence held its last fact, for a sentence that restates it."""
 
@@ -313,9 +322,8 @@ class RuleExtractor:
         # "Under the deal, Poland will receive 24 drones": the contract's terms, not a delivery
         terms = self.lexicon.deal_content.search(norm) is not None
         restates = self.lexicon.elaboration.search(norm) is not None
+        cues = [c for c in cues if not any(a <= c.start < b for a, b in conditions)]
         for cue in cues:
-            if any(a <= cue.start < b for a, b in conditions):
-                continue
             if _object_of_earlier_cue(norm, cue, cues):
                 continue
             if cue.text in self.lexicon.weak and not _near(
@@ -339,10 +347,17 @@ class RuleExtractor:
                     topic.lot if target.inherited else None
                 )
                 pairs, firm = self._parties(
-                    norm, cue, target, states, reading.state_counts, clause, conditions
+                    norm,
+                    cue,
+                    target,
+                    states,
+                    reading.state_counts,
+                    clause,
+                    conditions,
+                    list(memory.values()),
                 )
                 if target.inherited and target.anchor is None:
-                    deal = memory.get(target.system or "")
+                    deal = memory.get(target.system or "") or reading.seen.get(target.system or "")
                     if deal and any(m.target not in deal for m in states):
                         continue  # talks with a third state are about something else
                 remembered = memory.get(
@@ -368,6 +383,8 @@ class RuleExtractor:
                     and any(p[1] == remembered[1] for p in pairs)
                 ):
                     pairs = [remembered]  # used or donated: the earlier sentence named the giver
+                if target.system and pairs:
+                    reading.seen[target.system] = pairs[0]
                 system = target.system
                 if target.via_class and remembered and remembered not in pairs:
                     system = None  # "drones" sold to others than the deal's buyer: unnamed
@@ -546,8 +563,9 @@ class RuleExtractor:
             after = norm[lot.end :]
             batch = _BATCH.match(after)
             if anchor is not None and 0 <= anchor - lot.end <= _LOT_REACH:
-                if not _NOT_BATCH.match(after):
-                    return int(lot.label)
+                crosses = re.search(r"\bof\b", norm[lot.end : anchor]) is not None
+                if not _NOT_BATCH.match(after) and (batch or not crosses):
+                    return int(lot.label)  # "a second S-400 set", not "the second buyer of"
             elif (
                 batch
                 and cue.label in (Stage.DELIVERY.value, Stage.DELIVERED.value)
@@ -565,6 +583,7 @@ class RuleExtractor:
         state_counts: Counter[str],
         clause: tuple[int, int],
         conditions: list[tuple[int, int]],
+        settled: Iterable[tuple[str, str]] = (),
     ) -> tuple[list[tuple[str, str]], bool]:
         """Supplier and recipient pairs for a cue, and whether the sentence itself fixes them.
 
@@ -686,7 +705,7 @@ class RuleExtractor:
         ):
             return [], False  # someone unnamed ("a regiment") receives: no buyer to guess
         if not recipients and len(suppliers) == 1:
-            counterpart = _main_counterpart(state_counts, suppliers[0])
+            counterpart = _main_counterpart(state_counts, suppliers[0], settled)
             if counterpart:
                 recipients = [counterpart]
         pairs = []
@@ -723,9 +742,12 @@ def _approved_by(norm: str, states: list[Mention], recipient: str) -> bool:
 
 
 def _object_of_earlier_cue(norm: str, cue: Cue, cues: list[Cue]) -> bool:
-    """A purchase named as what talks, plans or offers are about ("talks over the purchase of")
-    is the object of that earlier step, not a contract of its own."""
-    if cue.label != Stage.CONTRACT.value or not _NOMINAL_DEAL.fullmatch(cue.text):
+    """A purchase or a delivery named as what talks, plans, offers or approvals are about
+    ("talks over the purchase of", "in talks to buy", "approved the delivery of") is the
+    object of that earlier step, not a step of its own."""
+    if cue.label not in (Stage.CONTRACT.value, Stage.DELIVERY.value) or not _NOMINAL_DEAL.fullmatch(
+        cue.text
+    ):
         return False
     return any(
         c.label in _BEFORE_CONTRACT and 0 <= cue.start - c.end <= 30 and c.end <= cue.start
@@ -796,14 +818,20 @@ def _condition_spans(norm: str, modalities: list[Cue]) -> list[tuple[int, int]]:
     """The "if ..." parts of a sentence, up to the comma that ends the condition."""
     spans = []
     for m in modalities:
-        if m.label == Modality.CONDITIONAL.value and m.text in ("if", "unless", "in case"):
+        if m.label == Modality.CONDITIONAL.value and m.text in _CONDITION_OPENERS:
             comma = norm.find(",", m.end)
             spans.append((m.start, comma if comma != -1 else m.end))
     return spans
 
 
-def _main_counterpart(state_counts: Counter[str], supplier: str) -> str | None:
-    """The state the article names most often besides the supplier, if named at least twice."""
+def _main_counterpart(
+    state_counts: Counter[str], supplier: str, settled: Iterable[tuple[str, str]] = ()
+) -> str | None:
+    """The article's buyer for this supplier: the recipient earlier sentences settled most
+    often, else the state the article names most often besides the supplier (twice at least)."""
+    buyers = Counter(r for s, r in settled if s == supplier and r != supplier)
+    if buyers:
+        return buyers.most_common(1)[0][0]
     for code, n in state_counts.most_common():
         if code != supplier:
             return code if n >= 2 else None
