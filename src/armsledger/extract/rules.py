@@ -108,6 +108,8 @@ _UNITS = {
     "sensor": "systems",
     "engine": "engines",
 }
+#: A passive verb ("the F-16s were inducted"): its subject is the weapon, not the receiver.
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+)?$")
 #: The article's two parties, referred to together.
 _BOTH_SIDES = re.compile(
     r"\b(?:the two|both) (?:countries|sides|nations|states|governments|parties)\b"
@@ -669,6 +671,7 @@ class RuleExtractor:
             if m.phrase.lower() in self.forces
             and m.target in suppliers
             and clause[0] <= m.start < cue.start
+            and cue.start - m.end <= _SUBJECT_REACH
         ]
         if own_forces and not destinations and not crews:
             return [], True  # "the U.S. Army has contracted ... production": its own order
@@ -702,6 +705,7 @@ class RuleExtractor:
             and role == "recipient"
             and len(re.findall(r"\w+", norm[clause[0] : cue.start])) >= 2
             and not _BOTH_SIDES.search(norm[clause[0] : cue.start])
+            and not _PASSIVE_BEFORE.search(norm[max(0, cue.start - 20) : cue.start])
         ):
             return [], False  # someone unnamed ("a regiment") receives: no buyer to guess
         if not recipients and len(suppliers) == 1:
