@@ -139,6 +139,8 @@ _VALUED_STAGES = frozenset(
         Stage.CANCELLED,
     }
 )
+#: How far after a system a weapon class may stand to be listed beside it.
+_LIST_GAP = 60
 #: How close to its cue a referring phrase outweighs a system named further away.
 _ADJACENT = 20
 #: A system named after "in favour of" is the alternative, not what the cue speaks of.
@@ -320,6 +322,7 @@ class RuleExtractor:
         classes = [m for m in mentions if m.kind in ("class", "anaphor")]
         states = [m for m in mentions if m.is_state]
         facts: list[Fact] = []
+        generics: list[bool] = []  # whether each fact's weapon is only "weapons", "equipment"
         amounts = _Amounts(sent.text)
         # "Under the deal, Poland will receive 24 drones": the contract's terms, not a delivery
         terms = self.lexicon.deal_content.search(norm) is not None
@@ -393,6 +396,10 @@ class RuleExtractor:
                 if stage is Stage.APPROVAL:
                     pairs = [p for p in pairs if not _approved_by(norm, states, p[1])]
                 for supplier, recipient in pairs:
+                    generics.append(
+                        system is None
+                        and not (target.anchor is not None and self._concrete(target.anchor))
+                    )
                     facts.append(
                         Fact(
                             article_id=article.id,
@@ -411,7 +418,11 @@ class RuleExtractor:
                     )
         named = {(f.supplier, f.recipient, f.stage) for f in facts if f.system}
         # "a deal for the S-400 in its first major weapons purchase": the weapons are the S-400
-        return [f for f in facts if f.system or (f.supplier, f.recipient, f.stage) not in named]
+        return [
+            f
+            for f, generic in zip(facts, generics, strict=True)
+            if f.system or not generic or (f.supplier, f.recipient, f.stage) not in named
+        ]
 
     def _targets(
         self,
@@ -451,7 +462,23 @@ class RuleExtractor:
                     norm[min(m.end, nearest.end) : max(m.start, nearest.start)]
                 )
             ]
-            return [self._system_target(m) for m in group]
+            targets = [self._system_target(m) for m in group]
+            # "the S-400 and four stealth frigates": a kind of weapon listed beside the system
+            for cls in classes:
+                if (
+                    cls.kind == "class"
+                    and self._concrete(cls)
+                    and any(
+                        0 < cls.start - m.end <= _LIST_GAP
+                        and _SYSTEM_COORDINATION.search(norm[m.end : cls.start])
+                        and re.search(r"\band\b|,", norm[m.end : cls.start])
+                        and not self._same_kind(m.target, cls)
+                        for m in group
+                    )
+                ):
+                    # listed in the same deal, it comes from the same seller
+                    targets.append(_Target(None, cls, targets[0].origin))
+            return targets
         for cls in sorted(classes, key=lambda m: _distance(m, cue)):
             head = cls.phrase.lower().split()[-1]
             matching = [
@@ -488,6 +515,17 @@ class RuleExtractor:
         ):
             return [_Target(topic.system, None, self._origin(topic.system), True)]
         return []
+
+    def _concrete(self, cls: Mention) -> bool:
+        """Whether a class phrase names a kind of weapon ("frigates"), not just "weapons"."""
+        found = self.catalog.weapon_class(cls.phrase)
+        return bool(found and found.concrete)
+
+    def _same_kind(self, system: str, cls: Mention) -> bool:
+        """Whether a class phrase could name the system itself ("S-400 air defence systems")."""
+        head = cls.phrase.lower().split()[-1]
+        found = self.catalog.systems.get(system)
+        return bool(found and any(_same_head(k, head) for k in found.kind))
 
     def _system_target(self, mention: Mention) -> _Target:
         return _Target(mention.target, mention, self._origin(mention.target))
