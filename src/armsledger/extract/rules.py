@@ -361,7 +361,7 @@ class RuleExtractor:
                     conditions,
                     list(memory.values()),
                 )
-                if target.inherited and target.anchor is None:
+                if target.inherited and target.anchor is None and stage is Stage.NEGOTIATION:
                     deal = memory.get(target.system or "") or reading.seen.get(target.system or "")
                     if deal and any(m.target not in deal for m in states):
                         continue  # talks with a third state are about something else
@@ -416,13 +416,17 @@ class RuleExtractor:
                             extractor=EXTRACTOR,
                         )
                     )
-        named = {(f.supplier, f.recipient, f.stage) for f in facts if f.system}
-        # "a deal for the S-400 in its first major weapons purchase": the weapons are the S-400
-        return [
-            f
-            for f, generic in zip(facts, generics, strict=True)
-            if f.system or not generic or (f.supplier, f.recipient, f.stage) not in named
-        ]
+        # "a deal for the S-400 in its first major weapons purchase": the weapons are the S-400,
+        # and what the sentence says of them (a value) is said of it
+        named = {(f.supplier, f.recipient, f.stage): i for i, f in enumerate(facts) if f.system}
+        kept: dict[int, Fact] = {}
+        for i, (fact, generic) in enumerate(zip(facts, generics, strict=True)):
+            same = named.get((fact.supplier, fact.recipient, fact.stage))
+            if fact.system or not generic or same is None:
+                kept.setdefault(i, fact)
+            elif fact.value and not facts[same].value:
+                kept[same] = dataclasses.replace(facts[same], value=fact.value)
+        return [kept[i] for i in sorted(kept)]
 
     def _targets(
         self,
