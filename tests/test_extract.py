@@ -111,6 +111,59 @@ def test_extract_finds_no_transfer_where_there_is_none(text: str) -> None:
     assert facts_of(text) == set()
 
 
+@pytest.mark.parametrize(
+    ("text", "stage", "expected"),
+    [
+        # a plan near its cue scopes it; one governing another verb does not
+        ("Russia will deliver the Su-35 jets to Iran next year.", "delivery", "planned"),
+        (
+            "Iran received the first Su-35 jets from Russia, in a deal that will see it acquire"
+            " 24 aircraft.",
+            "delivery",
+            "asserted",
+        ),
+        # a condition's own verbs state nothing, the main clause is conditional
+        ("If Iran pays, Russia is ready to supply the Su-35 to Iran.", "offer", "conditional"),
+        ("Russia could supply the Su-35 to Iran.", "delivery", "possible"),
+        ("Russia has not delivered the Su-35 to Iran.", "delivery", "denied"),
+        # "as soon as possible" is no doubt
+        ("Russia will deliver the Su-35 to Iran as soon as possible.", "delivery", "planned"),
+    ],
+)
+def test_extract_modality_follows_the_words_that_scope_the_cue(
+    text: str, stage: str, expected: str
+) -> None:
+    found = {(st, m) for (_, _, system, st, m, _) in facts_of(text) if system == "Su-35"}
+    assert {m for st, m in found if st == stage} == {expected}
+
+
+def test_extract_a_bystander_is_no_party() -> None:
+    found = facts_of(
+        "Turkey bought the S-400 from Russia despite sanctions from the United States."
+    )
+    assert found == {("RUS", "TUR", "S-400", "contract", "asserted", 1)}
+
+
+def test_extract_a_former_buyer_is_no_party() -> None:
+    found = facts_of("Russia will supply Iran with 24 Su-35 jets originally intended for Egypt.")
+    assert {(s, r) for (s, r, *_) in found} == {("RUS", "IRN")}
+
+
+def test_extract_the_giver_of_used_equipment_is_the_supplier() -> None:
+    found = facts_of("Poland and Slovakia have supplied 27 MiG-29 jets to Ukraine.")
+    assert {(s, r, sys) for (s, r, sys, *_) in found} == {
+        ("POL", "UKR", "MiG-29"),
+        ("SVK", "UKR", "MiG-29"),
+    }
+
+
+def test_extract_a_second_set_is_a_second_lot() -> None:
+    found = facts_of("Talks with Turkey on a second regimental set of S-400 are under way.")
+    assert ("RUS", "TUR", "S-400", "negotiation", "asserted", 2) in found
+    found = facts_of("Vietnam signed a contract to become the second buyer of the BrahMos.")
+    assert {lot for (*_, lot) in found} == {1}
+
+
 def test_extract_talks_about_a_purchase_are_no_contract() -> None:
     found = facts_of("Algeria is in talks with Russia over the purchase of Su-57 fighters.")
     assert found == {("RUS", "DZA", "Su-57", "negotiation", "asserted", 1)}
