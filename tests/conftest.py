@@ -110,3 +110,137 @@ def canonical_article() -> Article:
     from armsledger.ingest import read_article
 
     return read_article(SAMPLES / "s400-turkey-shugaev.txt")
+
+
+#: A hostile article for the dashboard and the API: markup and scripts in its title, text,
+#: URL and speaker must come back as text, never run. Invented for the tests.
+HOSTILE_TITLE = '<script>document.body.dataset.pwned = "title"</script><b>Hostile</b> title'
+HOSTILE_TEXT = (
+    "Paris said on Friday that it had signed a contract with New Delhi for 36 Rafale jets.\n"
+    'The deal <img src=x onerror="document.body.dataset.pwned = 1"> was worth $8.7 billion, '
+    "<script>document.body.dataset.pwned = 2</script> a spokesman said.\n"
+)
+HOSTILE_SPEAKER = "<img src=x onerror=\"document.body.dataset.pwned = 'speaker'\">"
+
+
+def _web_articles() -> list[tuple[Article, list[tuple[str, dict[str, Any]]]]]:
+    """Invented articles and their facts (phrase of evidence, fact fields) for ``web_db``."""
+    return [
+        (
+            Article(
+                id="contract.txt",
+                text=TEXT_CONTRACT,
+                title="Ankara signs for S-400",
+                outlet="Example Wire",
+                date=dt.date(2017, 9, 12),
+                url="https://news.example/contract",
+            ),
+            [("Moscow and Ankara signed a contract", {"stage": Stage.CONTRACT})],
+        ),
+        (
+            Article(
+                id="delivery.txt",
+                text=TEXT_DELIVERY,
+                title="S-400 arrives",
+                outlet="Example Wire",
+                date=dt.date(2019, 7, 12),
+                url="https://news.example/delivery",
+            ),
+            [
+                (
+                    "the first S-400 batteries had arrived from Russia",
+                    {"stage": Stage.DELIVERY, "speaker": "Hulusi Akar"},
+                )
+            ],
+        ),
+        (
+            Article(
+                id="hostile.txt",
+                text=HOSTILE_TEXT,
+                title=HOSTILE_TITLE,
+                outlet="<i>Outlet</i>",
+                date=dt.date(2016, 9, 23),
+                url="javascript:document.body.dataset.pwned=3",
+            ),
+            [
+                (
+                    "it had signed a contract with New Delhi for 36 Rafale jets",
+                    {
+                        "supplier": "FRA",
+                        "recipient": "IND",
+                        "system": "Rafale",
+                        "stage": Stage.CONTRACT,
+                        "speaker": HOSTILE_SPEAKER,
+                    },
+                ),
+                (
+                    'The deal <img src=x onerror="document.body.dataset.pwned = 1">',
+                    {
+                        "supplier": "FRA",
+                        "recipient": "IND",
+                        "system": "Rafale",
+                        "stage": Stage.DELIVERY,
+                        "modality": Modality.PLANNED,
+                    },
+                ),
+            ],
+        ),
+        (
+            Article(
+                id="himars.txt",
+                text="Washington approved the sale of HIMARS launchers to Poland.\n",
+                title="HIMARS for Poland",
+                date=dt.date(2022, 5, 3),
+            ),
+            [
+                (
+                    "Washington approved the sale of HIMARS launchers to Poland",
+                    {
+                        "supplier": "USA",
+                        "recipient": "POL",
+                        "system": "HIMARS",
+                        "stage": Stage.APPROVAL,
+                    },
+                )
+            ],
+        ),
+        (
+            Article(id="weather.txt", text="Rain is expected over the weekend.\n", title="Weather"),
+            [],
+        ),
+    ]
+
+
+def build_web_register(url: str) -> None:
+    """Fill the register at ``url`` with the invented articles of ``_web_articles``.
+
+    Four deals (RUS→TUR S-400 at delivery, FRA→IND Rafale at contract, USA→POL HIMARS at
+    approval) over five articles, one of them hostile and one irrelevant.
+    """
+    with Register(url) as opened:
+        for article, wanted in _web_articles():
+            found = []
+            for phrase, fields in wanted:
+                start = article.text.index(phrase)
+                defaults: dict[str, Any] = {
+                    "supplier": "RUS",
+                    "recipient": "TUR",
+                    "system": "S-400",
+                    "modality": Modality.ASSERTED,
+                }
+                found.append(
+                    Fact(
+                        article_id=article.id,
+                        spans=(Span.of(article.text, start, start + len(phrase)),),
+                        **{**defaults, **fields},
+                    )
+                )
+            opened.save_article(article, found)
+
+
+@pytest.fixture(scope="session")
+def web_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a register of invented articles for the API and dashboard tests (read-only)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'register.db'}"
+    build_web_register(url)
+    return url

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,108 @@ def test_batch_reads_the_shared_articles_twice(shared_dir: Path, register: Regis
     assert first.ok and first.stored == len(list(folder.glob("*.txt")))
     again = ingest_paths([folder], register, extract=fake_extract)
     assert again.unchanged == first.stored and register.counts()["rejects"] == 0
+
+
+# --- feeds, dumps, languages, copies ------------------------------------------------------
+
+#: Invented paragraphs for the tests below: two distinct reports and a French one.
+REPORT_ONE = (
+    "Officials in Ankara said on Tuesday that the air defence batteries bought from Moscow "
+    "would be handed over in two batches, the first of them before the end of the summer. "
+    "The ministry added that crews had finished a course of instruction near the coast and "
+    "that a second contract, for spare parts and servicing, was still being discussed."
+)
+REPORT_TWO = (
+    "A shipyard in the north of the country launched the second of four patrol vessels "
+    "ordered by the navy last spring, according to a statement read out at the ceremony. "
+    "The builder expects to deliver the remaining hulls within three years, and engineers "
+    "from the buyer are to join the sea trials planned for the autumn."
+)
+REPORT_FRENCH = (
+    "Le ministère a confirmé mardi que les batteries de défense aérienne achetées à Moscou "
+    "seraient livrées en deux lots, le premier avant la fin de l'été, et que les équipages "
+    "avaient terminé leur formation près de la côte au début du mois."
+)
+
+
+def test_batch_dump_records_each_get_an_outcome(tmp_path: Path, register: Register) -> None:
+    dump = write(
+        tmp_path / "dump.jsonl",
+        "\n".join(
+            [
+                json.dumps({"id": "c1", "text": TEXT_CONTRACT}),
+                "{broken",
+                json.dumps({"id": "d1", "text": TEXT_DELIVERY, "date": "2019-07-12"}),
+            ]
+        )
+        + "\n",
+    )
+    summary = ingest_paths([dump], register, extract=fake_extract)
+    assert [(o.source, o.status) for o in summary.outcomes] == [
+        (f"{dump}:1", "stored"),
+        (f"{dump}:2", "failed"),
+        (f"{dump}:3", "stored"),
+    ]
+    assert [r.source for r in register.iter_rejects()] == [f"{dump}:2"]
+    again = ingest_paths([dump], register, extract=fake_extract)
+    assert (again.unchanged, again.failed, again.stored) == (2, 1, 0)
+
+
+def test_batch_non_english_article_is_stored_and_not_extracted(
+    tmp_path: Path, register: Register
+) -> None:
+    write(tmp_path / "fr.txt", REPORT_FRENCH)
+
+    def must_not_run(article: Article) -> list[Fact]:
+        raise AssertionError("a French article was extracted")
+
+    summary = ingest_paths([tmp_path / "fr.txt"], register, extract=must_not_run)
+    (outcome,) = summary.outcomes
+    assert outcome.status == "stored" and outcome.facts == 0
+    assert outcome.reason == (
+        "language 'fr': stored without extraction (the extractor reads 'en' only)"
+    )
+    stored = register.get_article("fr.txt")
+    assert stored is not None and stored.language == "fr"
+
+
+def test_batch_wire_copy_is_a_further_source_not_a_second_report(
+    tmp_path: Path, register: Register
+) -> None:
+    copy = "ANKARA (Wire) - " + REPORT_ONE + " Reporting by the desk."
+    dump = write(
+        tmp_path / "wire.jsonl",
+        "".join(
+            json.dumps(row) + "\n"
+            for row in [
+                {"id": "orig", "text": REPORT_ONE, "url": "https://one.example/a"},
+                {"id": "other", "text": REPORT_TWO, "url": "https://two.example/b"},
+                {"id": "copy", "text": copy, "url": "https://three.example/c"},
+                {"id": "same", "text": REPORT_ONE, "url": "https://four.example/d"},
+            ]
+        ),
+    )
+    summary = ingest_paths([dump], register, extract=lambda article: [])
+    assert [o.status for o in summary.outcomes] == ["stored", "stored", "duplicate", "duplicate"]
+    assert (summary.outcomes[2].reason or "").startswith("a copy of a stored article (similarity")
+    assert register.counts()["articles"] == 2
+    sources = register.iter_sources("orig")
+    assert [(s.name, s.url) for s in sources] == [
+        ("copy", "https://three.example/c"),
+        ("same", "https://four.example/d"),
+    ]
+    assert sources[1].similarity == 1.0
+    again = ingest_paths([dump], register, extract=lambda article: [])
+    assert [o.status for o in again.outcomes] == ["unchanged"] * 4
+    assert len(register.iter_sources()) == 2
+
+
+def test_batch_keep_problems_counts_all_and_keeps_only_reasons(
+    news: Path, tmp_path: Path, register: Register
+) -> None:
+    write(tmp_path / "empty.txt", "")
+    summary = ingest_paths(
+        [news, tmp_path / "empty.txt"], register, extract=fake_extract, keep="problems"
+    )
+    assert (summary.stored, summary.failed) == (2, 1)
+    assert [o.status for o in summary.outcomes] == ["failed"]

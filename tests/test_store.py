@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -420,3 +421,75 @@ def test_config_unknown_scheme_is_a_config_error(
     assert str(caught.value).startswith(message)
     if "scheme" in message:
         assert "allowed are sqlite:// and postgresql://" in str(caught.value)
+
+
+# --- paged and filtered reading (for the API and the dashboard) ---------------------------
+
+
+@pytest.fixture
+def web_register(tmp_path: Path) -> Iterator[Register]:
+    from conftest import build_web_register
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    build_web_register(url)
+    with Register(url) as opened:
+        yield opened
+
+
+def test_store_query_deals_filters_sorts_and_pages(web_register: Register) -> None:
+    page = web_register.query_deals()
+    assert [d.system for d in page.items] == ["HIMARS", "S-400", "Rafale"]
+    assert (page.total, page.limit, page.offset) == (3, 50, 0)
+    s400 = page.items[1]
+    assert (s400.stage, s400.n_facts, s400.n_articles) == (Stage.DELIVERY, 2, 2)
+    filtered = web_register.query_deals(store.Filters(modality=Modality.PLANNED))
+    assert [d.system for d in filtered.items] == ["Rafale"]
+    by_category = web_register.query_deals(store.Filters(systems=("Rafale", "HIMARS")))
+    assert {d.system for d in by_category.items} == {"Rafale", "HIMARS"}
+    searched = web_register.query_deals(store.Filters(text="50%"))
+    assert searched.total == 0
+    second = web_register.query_deals(sort="system", descending=False, limit=1, offset=1)
+    assert [d.system for d in second.items] == ["Rafale"] and second.total == 3
+
+
+def test_store_query_deals_refuses_unknown_sort_and_bad_page(web_register: Register) -> None:
+    with pytest.raises(InputError, match="sort 'evidence' is not one of"):
+        web_register.query_deals(sort="evidence")
+    with pytest.raises(InputError, match="limit 0"):
+        web_register.query_deals(limit=0)
+
+
+def test_store_query_facts_keeps_spans_exact(web_register: Register) -> None:
+    page = web_register.query_facts(store.Filters(since=dt.date(2016, 1, 1)), limit=500)
+    assert page.total == 5
+    for stored in page.items:
+        article = web_register.get_article(stored.article)
+        assert article is not None and article.id == stored.article_name
+        for span in stored.fact.spans:
+            assert article.text[span.start : span.end] == span.text
+    contracts = web_register.query_facts(store.Filters(stage=Stage.CONTRACT))
+    assert sorted(f.article_name for f in contracts.items) == ["contract.txt", "hostile.txt"]
+
+
+def test_store_query_articles_newest_first_undated_last(web_register: Register) -> None:
+    page = web_register.query_articles()
+    assert [a.name for a in page.items][0] == "himars.txt"
+    assert page.items[-1].name == "weather.txt" and page.items[-1].date is None
+    assert page.items[-1].n_facts == 0 and page.items[-1].relevant is False
+    assert [a.name for a in web_register.query_articles(store.Filters(text="RAIN")).items] == [
+        "weather.txt"
+    ]
+
+
+def test_store_flows_and_counts_by_year_and_stage(web_register: Register) -> None:
+    flows = web_register.query_flows()
+    assert {(f.supplier, f.recipient, f.deals, f.facts) for f in flows} == {
+        ("RUS", "TUR", 1, 2),
+        ("FRA", "IND", 1, 2),
+        ("USA", "POL", 1, 1),
+    }
+    counts = web_register.count_by_year_and_stage(store.Filters(supplier="RUS"))
+    assert [(c.year, c.stage, c.facts) for c in counts] == [
+        (2017, Stage.CONTRACT, 1),
+        (2019, Stage.DELIVERY, 1),
+    ]

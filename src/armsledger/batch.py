@@ -1,9 +1,12 @@
 """Many inputs into the register: read, extract and save each file on its own.
 
-Every file gets an :class:`Outcome`:
+Every input gets an :class:`Outcome`: a file, and each record of a feed, dump or web
+archive (:mod:`armsledger.readers`; the sources are ``dump.jsonl:17``, ``feed.xml#3``):
 
 ``stored``
-    read, extracted and saved (with however many facts, possibly none).
+    read, extracted and saved (with however many facts, possibly none). An article whose
+    language is detected as other than English is stored without extraction, and its
+    outcome's ``reason`` says so.
 ``unchanged``
     its text is already in the register (found before extracting, so nothing is
     re-extracted); nothing is written.
@@ -11,6 +14,10 @@ Every file gets an :class:`Outcome`:
     read over on purpose, not an error: a sidecar (``NAME.meta.json``, ``NAME.gold.json``)
     or hidden file named among the inputs, as ``armsledger ingest dev/*`` does. These are
     read with their article or by ``evaluate``, never as articles, and are not rejects.
+``duplicate``
+    a further copy of a stored article: a wire copy (near-duplicate text, by MinHash) or
+    the same text at another URL. It is recorded as a source of that article
+    (``article_sources``) and adds no facts: a copy is not an independent report.
 ``failed``
     the input could not be read (missing, empty, too large, binary, not UTF-8, a page
     with no article text, malformed ``.meta.json``, an unsupported type) or the register
@@ -25,18 +32,25 @@ one input (a broken extractor, an unreachable database) always propagate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from armsledger import extract as extract_module
 from armsledger.errors import ArmsLedgerError, InputError, StoreError
+from armsledger.fetch import is_url
 from armsledger.ingest import DEFAULT_MAX_BYTES, is_sidecar, iter_paths, read_article
+from armsledger.language import with_language
 from armsledger.model import Article, Fact
+from armsledger.readers import ReadOptions, iter_records, reader_suffix
 from armsledger.store import Register
 
-Status = Literal["stored", "unchanged", "skipped", "failed"]
+Status = Literal["stored", "unchanged", "duplicate", "skipped", "failed"]
+
+#: The language ``rules.v1`` reads; articles in others are stored without extraction.
+EXTRACTED_LANGUAGE = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +58,11 @@ class Outcome:
     """What happened to one input.
 
     Attributes:
-        source: the path as given, or as found inside a given folder.
+        source: the path as given, or as found inside a given folder; for a record of a
+            feed, dump or archive, ``PATH:LINE`` or ``PATH#N``.
         status: see the module docstring.
-        reason: why it was skipped or failed (the error's message); ``None`` otherwise.
+        reason: why it was skipped, failed, is a duplicate, or was stored without
+            extraction (the error's message); ``None`` otherwise.
         facts: how many facts this run stored for it (0 unless ``stored``).
     """
 
@@ -58,12 +74,29 @@ class Outcome:
 
 @dataclass
 class IngestSummary:
-    """The outcomes of one batch, in input order."""
+    """The outcomes of one batch, in input order.
+
+    With ``keep="problems"`` (as the command line runs it, so that a dump of millions of
+    articles is summed up in bounded memory) only the outcomes with a reason are kept in
+    ``outcomes``; the counts always cover every input.
+    """
 
     outcomes: list[Outcome] = field(default_factory=list)
+    tally: Counter[str] = field(default_factory=Counter)
 
-    def _count(self, status: Status) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
+    def add(self, outcome: Outcome, *, keep: bool = True) -> None:
+        """Count ``outcome``, and keep it when ``keep`` or when it has a reason."""
+        self.tally[outcome.status] += 1
+        self.tally["facts"] += outcome.facts
+        if keep or outcome.reason is not None:
+            self.outcomes.append(outcome)
+
+    def _count(self, key: str) -> int:
+        if self.tally:
+            return self.tally[key]
+        if key == "facts":
+            return sum(outcome.facts for outcome in self.outcomes)
+        return sum(1 for outcome in self.outcomes if outcome.status == key)
 
     @property
     def stored(self) -> int:
@@ -72,6 +105,10 @@ class IngestSummary:
     @property
     def unchanged(self) -> int:
         return self._count("unchanged")
+
+    @property
+    def duplicate(self) -> int:
+        return self._count("duplicate")
 
     @property
     def skipped(self) -> int:
@@ -84,7 +121,7 @@ class IngestSummary:
     @property
     def facts(self) -> int:
         """Facts stored by this batch."""
-        return sum(outcome.facts for outcome in self.outcomes)
+        return self._count("facts")
 
     @property
     def ok(self) -> bool:
@@ -93,7 +130,7 @@ class IngestSummary:
 
 
 def ingest_paths(
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
     register: Register,
     *,
     extract: Callable[[Article], list[Fact]] = extract_module.extract_facts,
@@ -101,23 +138,35 @@ def ingest_paths(
     progress: Callable[[Outcome], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     extractor: str | None = None,
+    read_options: ReadOptions | None = None,
+    keep: Literal["all", "problems"] = "all",
+    duplicates: bool = True,
 ) -> IngestSummary:
     """Read every article under ``paths``, extract its facts and save each in the register.
 
-    Each file is read, extracted and saved in its own transaction, so a failure leaves
-    the files before it stored and nothing of itself. A file reached twice (named and
-    inside a named folder) is handled once.
+    Each article (a file, or a record of a feed, dump or archive) is read, extracted and
+    saved in its own transaction, so a failure leaves the articles before it stored and
+    nothing of itself, and a run stopped at any point (even by ``kill -9``) leaves only
+    whole articles: running it again stores the rest and leaves those unchanged. A file
+    reached twice (named and inside a named folder) is handled once.
 
     Args:
-        paths: files and folders (folders are walked by :func:`armsledger.ingest.iter_paths`).
+        paths: files, folders (walked by :func:`armsledger.ingest.iter_paths`) and feed
+            URLs. Files are read by suffix: articles (``.txt``, ``.html``), feeds
+            (``.xml``, ``.rss``, ``.atom``), dumps (``.jsonl[.gz|.zst]``, ``.csv[.gz]``)
+            and web archives (``.warc[.gz]``).
         register: where to save.
         extract: the extractor; a fake one in tests.
         on_error: ``"skip"`` records a failed input and goes on; ``"raise"`` records it
             and raises its error.
         progress: called with each outcome as soon as it is known.
-        max_bytes: the size limit per file.
+        max_bytes: the size limit per file, and per record of a dump or archive.
         extractor: the extractor's name recorded on each article row; by default
             :data:`armsledger.extract.EXTRACTOR` when ``extract`` is the default one.
+        read_options: how feeds, dumps and archives are read (field names, limits).
+        keep: ``"all"`` keeps every outcome in the summary; ``"problems"`` only those
+            with a reason (the counts cover all).
+        duplicates: recognise wire copies (:mod:`armsledger.duplicates`).
 
     Raises:
         InputError: with ``on_error="raise"``, the first input that fails.
@@ -126,10 +175,12 @@ def ingest_paths(
     """
     if extractor is None and extract is extract_module.extract_facts:
         extractor = extract_module.EXTRACTOR
+    options = replace(read_options or ReadOptions(), max_bytes=max_bytes)
     summary = IngestSummary()
+    index = _DuplicateSearch(register) if duplicates else None
 
     def record(outcome: Outcome) -> None:
-        summary.outcomes.append(outcome)
+        summary.add(outcome, keep=keep == "all")
         if progress is not None:
             progress(outcome)
 
@@ -140,10 +191,61 @@ def ingest_paths(
         if on_error == "raise":
             raise error
 
+    def save(article: Article, source: str) -> None:
+        article = with_language(article)
+        if register.has_article(article):
+            if index is not None and article.url and index.add_source(article, 1.0):
+                same = "the same text as a stored article; kept as a further source"
+                record(Outcome(source, "duplicate", same))
+            else:
+                record(Outcome(source, "unchanged"))
+            return
+        signature = index.signature(article) if index is not None else None
+        if index is not None and signature is not None:
+            match = index.find(signature)
+            if match is not None:
+                if index.add_source(article, match.similarity, original=str(match.key)):
+                    copy = (
+                        f"a copy of a stored article (similarity {match.similarity:.2f}); "
+                        "kept as a further source"
+                    )
+                    record(Outcome(source, "duplicate", copy))
+                else:
+                    record(Outcome(source, "unchanged"))
+                return
+        reason: str | None = None
+        name: str | None = extractor
+        if article.language not in (None, EXTRACTED_LANGUAGE):
+            reason = (
+                f"language {article.language!r}: stored without extraction "
+                f"(the extractor reads {EXTRACTED_LANGUAGE!r} only)"
+            )
+            found: list[Fact] = []
+            name = None
+        else:
+            found = extract(article)
+        try:
+            status = register.save_article(
+                article,
+                found,
+                extractor=name,
+                signature=index.encode(signature) if index is not None else None,
+            )
+        except StoreError as error:
+            fail(source, error)
+            return
+        if status == "stored" and index is not None:
+            index.add(article.content_hash, signature)
+        stored = status == "stored"
+        record(Outcome(source, status, reason if stored else None, len(found) if stored else 0))
+
     seen: set[Path] = set()
     for path in paths:
+        if isinstance(path, str) and is_url(path):
+            _read_records(path, options, save, fail)
+            continue
         try:
-            files = list(iter_paths([path]))
+            files = list(iter_paths([Path(path)]))
         except InputError as error:
             fail(str(path), error)
             continue
@@ -155,19 +257,79 @@ def ingest_paths(
             if is_sidecar(file):
                 record(Outcome(str(file), "skipped", "sidecar file, read with its article"))
                 continue
+            if reader_suffix(file.name) is not None:
+                _read_records(file, options, save, fail)
+                continue
             try:
                 article = read_article(file, max_bytes=max_bytes)
             except InputError as error:
                 fail(str(file), error)
                 continue
-            if register.has_article(article):
-                record(Outcome(str(file), "unchanged"))
-                continue
-            found = extract(article)
-            try:
-                status = register.save_article(article, found, extractor=extractor)
-            except StoreError as error:
-                fail(str(file), error)
-                continue
-            record(Outcome(str(file), status, facts=len(found) if status == "stored" else 0))
+            save(article, str(file))
     return summary
+
+
+def _read_records(
+    source: Path | str,
+    options: ReadOptions,
+    save: Callable[[Article, str], None],
+    fail: Callable[[str, ArmsLedgerError], None],
+) -> None:
+    """Save each record of a feed, dump or archive; a bad record fails alone, and a bad
+    file fails after the records before the damage."""
+    records: Iterator[Any] = iter(())
+    try:
+        records = iter_records(source, options)
+        for item in records:
+            if item.article is None:
+                fail(item.source, item.error or InputError(f"{item.source}: no article"))
+            else:
+                save(item.article, item.source)
+    except InputError as error:
+        fail(str(source), error)
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
+
+
+class _DuplicateSearch:
+    """The register's article signatures in a MinHash LSH index, loaded on first use."""
+
+    def __init__(self, register: Register) -> None:
+        self._register = register
+        self._index: Any = None
+
+    def _loaded(self) -> Any:
+        if self._index is None:
+            from armsledger import duplicates
+
+            self._index = duplicates.DuplicateIndex()
+            for content_hash, stored, text in self._register.iter_signatures():
+                if stored is None:
+                    minhash = duplicates.signature(text)
+                    self._register.save_signature(content_hash, duplicates.signature_bytes(minhash))
+                else:
+                    minhash = duplicates.signature_from_bytes(stored)
+                self._index.add(content_hash, minhash)
+        return self._index
+
+    def signature(self, article: Article) -> Any:
+        from armsledger.duplicates import signature
+
+        self._loaded()
+        return signature(article.text)
+
+    def encode(self, minhash: Any) -> bytes | None:
+        from armsledger.duplicates import signature_bytes
+
+        return signature_bytes(minhash) if minhash is not None else None
+
+    def find(self, minhash: Any) -> Any:
+        return self._loaded().find(minhash)
+
+    def add(self, content_hash: str, minhash: Any) -> None:
+        self._loaded().add(content_hash, minhash)
+
+    def add_source(self, article: Article, similarity: float, original: str | None = None) -> bool:
+        return self._register.save_source(original or article.content_hash, article, similarity)

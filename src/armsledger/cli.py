@@ -7,23 +7,37 @@ one) with exit status 1; click's usage errors exit with 2.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from armsledger import __version__
 from armsledger.errors import ArmsLedgerError, ConfigError, InputError
+from armsledger.fetch import DEFAULT_TIMEOUT
 from armsledger.ingest import DEFAULT_MAX_BYTES, read_article
 from armsledger.model import Deal, Fact, Quantity, Stage, Value
+from armsledger.readers import DEFAULT_MAX_TOTAL_BYTES
 
 if TYPE_CHECKING:
     from armsledger.store import Register
@@ -153,20 +167,32 @@ def extract(files: tuple[Path, ...], fmt: str) -> None:
 # --- ingest ------------------------------------------------------------------------------
 
 
+class _RateColumn(ProgressColumn):
+    """Inputs per second, averaged by rich over the last half minute."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f}/s" if speed else "-/s")
+
+
 @contextmanager
-def _progress_bar() -> Iterator[Any]:
-    """A callback advancing a progress bar on stderr; the bar is hidden when not a TTY."""
+def _progress_bar(total: int | None = None) -> Iterator[Any]:
+    """A callback advancing a progress bar on stderr: count, rate and, when the number of
+    inputs is known, the time left. The bar is hidden when stderr is not a terminal."""
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,
     ) as progress:
-        task = progress.add_task("ingesting", total=None)
+        task = progress.add_task("ingesting", total=total)
 
         def advance(outcome: Any) -> None:
             progress.update(task, advance=1, description=f"{outcome.status}: {outcome.source}")
@@ -174,8 +200,46 @@ def _progress_bar() -> Iterator[Any]:
         yield advance
 
 
+def _count_inputs(paths: Sequence[Path | str]) -> int | None:
+    """How many inputs ``ingest`` will report, when known before reading: ``None`` when a
+    feed, dump or archive is among them (its records are counted only as they are read)."""
+    from armsledger.ingest import iter_paths
+    from armsledger.readers import reader_suffix
+
+    total = 0
+    for path in paths:
+        if isinstance(path, str) or reader_suffix(path.name) is not None:
+            return None
+        try:
+            files = list(iter_paths([path]))
+        except InputError:
+            files = [path]
+        if any(reader_suffix(file.name) is not None for file in files):
+            return None
+        total += len(files)
+    return total
+
+
+def _input(value: str) -> Path | str:
+    """A feed URL stays a string; anything else is a path."""
+    from armsledger.fetch import is_url
+
+    return value if is_url(value) else Path(value)
+
+
+def _field_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        f"--{name}-field",
+        f"{name}_field",
+        metavar="NAME",
+        default=name,
+        show_default=True,
+        help=f"The field of a JSONL or CSV record that holds the article's {name}.",
+    )
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @_db_option
 @click.option(
     "--on-error",
@@ -189,35 +253,133 @@ def _progress_bar() -> Iterator[Any]:
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_BYTES,
     show_default=True,
-    help="Fail files larger than this many bytes, without reading them.",
+    help="Fail files, and records of dumps and archives, larger than this many bytes.",
+)
+@click.option(
+    "--max-dump-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_TOTAL_BYTES,
+    show_default=True,
+    help="Stop reading a compressed dump or archive past this many decompressed bytes.",
+)
+@_field_option("text")
+@_field_option("title")
+@_field_option("date")
+@_field_option("url")
+@_field_option("id")
+@click.option(
+    "--follow-links",
+    is_flag=True,
+    help="For a feed file whose items hold only a summary, fetch each item's page "
+    "(always done for feeds given as URLs).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for a fetched feed or page.",
+)
+@click.option(
+    "--rejects",
+    "rejects_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write each skipped or failed input with its reason to FILE (JSON lines).",
 )
 def ingest(
-    paths: tuple[Path, ...], db: str | None, on_error: Literal["skip", "raise"], max_bytes: int
+    paths: tuple[str, ...],
+    db: str | None,
+    on_error: Literal["skip", "raise"],
+    max_bytes: int,
+    max_dump_bytes: int,
+    text_field: str,
+    title_field: str,
+    date_field: str,
+    url_field: str,
+    id_field: str,
+    follow_links: bool,
+    timeout: float,
+    rejects_file: Path | None,
 ) -> None:
-    """Read articles (files or folders), extract their facts and keep them in the register.
+    """Read articles (files, folders, feeds, dumps, web archives, feed URLs), extract their
+    facts and keep them in the register.
 
-    An article read before with the same text is left unchanged. Prints how many inputs
-    were stored, unchanged, skipped and failed, with the reason for each one not stored;
-    exits with 1 if any failed.
+    An article read before with the same text is left unchanged, and a wire copy of one is
+    kept as a further source of it. Prints how many inputs were stored, unchanged,
+    skipped and failed, with the reason for each one skipped or failed; exits with 1 if
+    any failed.
     """
     from armsledger.batch import ingest_paths
+    from armsledger.readers import Fields, ReadOptions
 
-    with _register(db) as register, _progress_bar() as advance:
+    inputs = [_input(value) for value in paths]
+    options = ReadOptions(
+        fields=Fields(
+            text=text_field, title=title_field, date=date_field, url=url_field, id=id_field
+        ),
+        max_total_bytes=max_dump_bytes,
+        follow_links=follow_links,
+        timeout=timeout,
+    )
+    with contextlib.ExitStack() as stack:
+        register = stack.enter_context(_register(db))
+        advance = stack.enter_context(_progress_bar(_count_inputs(inputs)))
+        if rejects_file is not None:
+            advance = _writing_rejects(stack.enter_context(_open_rejects(rejects_file)), advance)
         summary = ingest_paths(
-            paths, register, on_error=on_error, progress=advance, max_bytes=max_bytes
+            inputs,
+            register,
+            on_error=on_error,
+            progress=advance,
+            max_bytes=max_bytes,
+            read_options=options,
+            keep="problems",
         )
-    click.echo(
+    _print_summary(summary)
+    if summary.failed:
+        sys.exit(1)
+
+
+def _open_rejects(path: Path) -> Any:
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot write the rejects file ({error.strerror})") from None
+
+
+def _writing_rejects(file: Any, advance: Any) -> Any:
+    """``advance``, also writing each skipped or failed outcome to ``file`` as it comes
+    (flushed, so that a run stopped half way leaves its rejects so far)."""
+
+    def both(outcome: Any) -> None:
+        if outcome.status in ("skipped", "failed"):
+            line = {"source": outcome.source, "status": outcome.status, "reason": outcome.reason}
+            file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            file.flush()
+        advance(outcome)
+
+    return both
+
+
+def _print_summary(summary: Any) -> None:
+    line = (
         f"stored {summary.stored}, unchanged {summary.unchanged}, "
         f"skipped {summary.skipped}, failed {summary.failed}"
     )
+    if summary.duplicate:
+        line += f", duplicates {summary.duplicate}"
+    unread = sum(1 for o in summary.outcomes if o.status == "stored" and o.reason)
+    if unread:
+        line += f" ({unread} stored without extraction: not English)"
+    click.echo(line)
     for outcome in summary.outcomes:
         if outcome.status in ("skipped", "failed"):
             reason = outcome.reason or ""
             # input errors already open with the file they are about
             where = "" if reason.startswith(outcome.source) else f"{outcome.source}: "
             click.echo(f"{outcome.status}: {where}{reason}")
-    if summary.failed:
-        sys.exit(1)
 
 
 # --- deals -------------------------------------------------------------------------------
@@ -423,6 +585,98 @@ def evaluate(gold: Path, as_json: bool) -> None:
         click.echo(json.dumps(scores.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(scores.to_table())
+
+
+# --- serve -------------------------------------------------------------------------------
+
+
+@cli.command()
+@_db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port."
+)
+@click.option(
+    "--token",
+    envvar="ARMSLEDGER_TOKEN",
+    default=None,
+    help="Secret that write requests must carry [default: $ARMSLEDGER_TOKEN; none: read-only].",
+)
+def serve(db: str | None, host: str, port: int, token: str | None) -> None:
+    """Serve the register over HTTP: the dashboard at / and the JSON API at /api."""
+    import uvicorn
+
+    from armsledger.api import create_app
+    from armsledger.config import resolve_db_url
+
+    url = resolve_db_url(db)
+    app = create_app(url, token=token or None)
+    writes = "writes need the token" if token else "read-only"
+    click.echo(f"serving {url} at http://{host}:{port}/ ({writes}); Ctrl+C stops", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+# --- watch -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("feeds", nargs=-1, required=True, metavar="FEED_OR_URL...")
+@_db_option
+@click.option(
+    "--every",
+    default="15m",
+    show_default=True,
+    metavar="INTERVAL",
+    help="Time between rounds: a number with s, m, h or d (90s, 15m, 2h).",
+)
+@click.option("--once", is_flag=True, help="Poll each feed once and stop.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for a feed or page.",
+)
+def watch(feeds: tuple[str, ...], db: str | None, every: str, once: bool, timeout: float) -> None:
+    """Poll feeds (URLs or files) every INTERVAL and ingest their new items.
+
+    Prints one line per feed and round. Feed URLs are fetched with conditional requests
+    (ETag, Last-Modified); a feed that is down, slow or malformed is reported and tried
+    again next round. Stops on Ctrl-C, or after one round with --once.
+    """
+    from armsledger.readers import ReadOptions
+    from armsledger.watch import parse_every, watch_feeds
+
+    seconds = parse_every(every)
+
+    def report(poll: Any) -> None:
+        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        if poll.status == "failed":
+            click.echo(f"{stamp} {poll.feed}: failed: {poll.error}")
+        elif poll.summary is None:
+            click.echo(f"{stamp} {poll.feed}: {poll.status}")
+        else:
+            s = poll.summary
+            click.echo(
+                f"{stamp} {poll.feed}: stored {s.stored}, unchanged {s.unchanged}, "
+                f"duplicates {s.duplicate}, failed {s.failed}"
+            )
+
+    with _register(db) as register:
+        try:
+            polls = watch_feeds(
+                feeds,
+                register,
+                every=seconds,
+                rounds=1 if once else None,
+                read_options=ReadOptions(timeout=timeout),
+                on_poll=report,
+                keep="problems",
+            )
+        except KeyboardInterrupt:
+            return
+    if once and any(poll.status == "failed" for poll in polls):
+        sys.exit(1)
 
 
 def main() -> None:

@@ -128,12 +128,12 @@ def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     data = _read_bytes(path, max_bytes)
     meta = _read_meta(path.with_name(path.stem + ".meta.json"))
     if suffix in HTML_SUFFIXES:
-        found = _parse_html(path, _decode(path, data, html=True))
+        found = parse_page(path, decode_bytes(path, data, html=True))
         found.update({key: value for key, value in meta.items() if value is not None})
         meta = found
         text = meta.pop("text")
     else:
-        text = _decode(path, data, html=False)
+        text = decode_bytes(path, data, html=False)
         if not text.strip():
             raise InputError(f"{path}: no text (the file holds only whitespace)")
     return Article(id=path.name, text=text, source=str(path), **meta)
@@ -218,9 +218,15 @@ def _size(n: int, *, exact: bool = True) -> str:
     return f"{n / 2**20:.1f} MB"
 
 
-def _decode(path: Path, data: bytes, *, html: bool) -> str:
+def decode_bytes(path: Path | str, data: bytes, *, html: bool) -> str:
     """Text from bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, a charset the
-    page declares, or Windows-1252 when it reads as clean Western text."""
+    page declares, or Windows-1252 when it reads as clean Western text.
+
+    ``path`` names the input in error messages (a file, a URL, a record of a dump).
+
+    Raises:
+        InputError: the bytes are binary, or text in no encoding read confidently.
+    """
     for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")):
         if data.startswith(bom):
             return _decode_strict(path, data, codec)
@@ -255,7 +261,7 @@ def _decode(path: Path, data: bytes, *, html: bool) -> str:
     return text
 
 
-def _decode_strict(path: Path, data: bytes, codec: str) -> str:
+def _decode_strict(path: Path | str, data: bytes, codec: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as error:
@@ -308,8 +314,13 @@ def _has_utf8_sequence(data: bytes) -> bool:
     return _UTF8_SEQUENCE.search(data) is not None
 
 
-def _parse_html(path: Path, html: str) -> dict[str, Any]:
-    """The main text and metadata of a page, by trafilatura."""
+def parse_page(path: Path | str, html: str) -> dict[str, Any]:
+    """The main text and metadata of a page, by trafilatura: ``text``, ``title``,
+    ``outlet``, ``date`` and ``url``.
+
+    Raises:
+        InputError: trafilatura finds no article text in the page.
+    """
     import trafilatura  # imported late: loading it takes a second and .txt needs none of it
 
     text = trafilatura.extract(html, output_format="txt", include_comments=False)
@@ -320,7 +331,7 @@ def _parse_html(path: Path, html: str) -> dict[str, Any]:
         "text": text,
         "title": found.title or None,
         "outlet": found.sitename or None,
-        "date": _parse_date(found.date, where=str(path)) if found.date else None,
+        "date": parse_date(found.date, where=str(path)) if found.date else None,
         "url": found.url or None,
     }
 
@@ -355,11 +366,11 @@ def _read_meta(path: Path) -> dict[str, Any]:
     date = meta.get("date")
     if date is not None and not isinstance(date, str):
         raise ParseError(f"{path}: date must be an ISO date string or null, not {date!r}")
-    fields["date"] = _parse_date(date, where=str(path)) if date else None
+    fields["date"] = parse_date(date, where=str(path)) if date else None
     return fields
 
 
-def _parse_date(value: str, *, where: str) -> dt.date | None:
+def parse_date(value: str, *, where: str) -> dt.date | None:
     """The ISO date a metadata string starts with.
 
     ``2019-07-12``, ``2019-07-12T10:00:00Z`` and ``2019-07-12 (approx., from content)``

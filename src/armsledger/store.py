@@ -16,6 +16,10 @@ PostgreSQL (no SQLite-only SQL). Column names are FORMAT.md's field names. Table
     the same function, so a deal read back equals the deal merged in memory.
 ``rejects``
     inputs that could not be read, and why.
+``article_sources``
+    further sources of a stored article: wire copies and the same text at other URLs.
+``article_signatures``
+    the MinHash signature of each article's text, for near-duplicate search.
 ``register_info``
     the schema version, checked on opening.
 
@@ -30,7 +34,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -41,6 +45,7 @@ from sqlalchemy.pool import StaticPool
 from armsledger.errors import ArmsLedgerError, InputError, StoreError
 from armsledger.merge import merge_deals
 from armsledger.model import (
+    STAGE_ORDER,
     Article,
     Deal,
     Fact,
@@ -173,6 +178,60 @@ rejects = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
+#: Further sources of a stored article: wire copies (near-duplicates, by MinHash) and the
+#: same text at another URL. A copy's facts are its original's, so it adds no facts and
+#: does not count as an independent report; every URL it was seen at is kept here.
+article_sources = sa.Table(
+    "article_sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("locator", sa.Text, nullable=False),
+    sa.Column("title", sa.Text),
+    sa.Column("outlet", sa.Text),
+    sa.Column("date", sa.Date),
+    sa.Column("url", sa.Text),
+    sa.Column("source", sa.Text),
+    sa.Column("similarity", sa.Double, nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("content_hash", "locator", name="uq_article_sources_copy"),
+)
+
+#: The MinHash signature of each article's text (:mod:`armsledger.duplicates`), written
+#: with the article, so that near-duplicate search needs no re-reading of old texts.
+article_signatures = sa.Table(
+    "article_signatures",
+    metadata,
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("minhash", sa.LargeBinary, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSource:
+    """A further source of a stored article: a wire copy or the same text elsewhere."""
+
+    article: str
+    name: str
+    url: str | None
+    outlet: str | None
+    date: dt.date | None
+    source: str | None
+    similarity: float
+
 
 @dataclass(frozen=True, slots=True)
 class Reject:
@@ -247,7 +306,12 @@ class Register:
     # -- writing ---------------------------------------------------------------------------
 
     def save_article(
-        self, article: Article, facts: Sequence[Fact], *, extractor: str | None = None
+        self,
+        article: Article,
+        facts: Sequence[Fact],
+        *,
+        extractor: str | None = None,
+        signature: bytes | None = None,
     ) -> Literal["stored", "unchanged"]:
         """Store an article, its facts, and the deals they touch, in one transaction.
 
@@ -260,6 +324,8 @@ class Register:
                 exact spans of ``article.text``.
             extractor: what judged the article (``rules.v1``), recorded on its row; by
                 default the first fact's extractor, or nothing when there are no facts.
+            signature: the text's MinHash signature (:mod:`armsledger.duplicates`), kept
+                in ``article_signatures`` in the same transaction.
 
         Returns:
             ``"stored"``, or ``"unchanged"`` when an article with the same text is
@@ -276,6 +342,11 @@ class Register:
                 if _find_hash(conn, content_hash) is not None:
                     return "unchanged"
                 self._insert(conn, article, facts, extractor)
+                if signature is not None:
+                    row_id = _find_hash(conn, content_hash)
+                    conn.execute(
+                        sa.insert(article_signatures).values(article_id=row_id, minhash=signature)
+                    )
         except IntegrityError as error:
             # Another writer may have stored the same text since we looked.
             if self._has_hash(content_hash):
@@ -329,6 +400,127 @@ class Register:
                     ],
                 )
         _recompute_deals(conn, touched)
+
+    def save_source(self, content_hash: str, copy: Article, similarity: float) -> bool:
+        """Record ``copy`` as a further source of the stored article with ``content_hash``.
+
+        A copy is known by its text and where it was seen (its URL, else its source); the
+        same copy recorded twice, or the stored article itself, adds nothing.
+
+        Returns:
+            Whether a source was added.
+
+        Raises:
+            StoreError: no article has that hash, or the write failed.
+        """
+        locator = copy.url or copy.source or copy.id
+        try:
+            with self._engine.begin() as conn:
+                row = conn.execute(
+                    sa.select(articles.c.id, articles.c.url, articles.c.source).where(
+                        articles.c.content_hash == content_hash
+                    )
+                ).first()
+                if row is None:
+                    raise StoreError(f"{self._shown}: no article with hash {content_hash[:12]}")
+                if locator in (row.url, row.source):
+                    return False
+                seen = conn.scalar(
+                    sa.select(article_sources.c.id).where(
+                        article_sources.c.content_hash == copy.content_hash,
+                        article_sources.c.locator == locator,
+                    )
+                )
+                if seen is not None:
+                    return False
+                conn.execute(
+                    sa.insert(article_sources).values(
+                        article_id=row.id,
+                        name=copy.id,
+                        content_hash=copy.content_hash,
+                        locator=locator,
+                        title=copy.title,
+                        outlet=copy.outlet,
+                        date=copy.date,
+                        url=copy.url,
+                        source=copy.source,
+                        similarity=similarity,
+                        ingested_at=_now(),
+                    )
+                )
+        except IntegrityError:
+            return False  # another writer recorded the same copy since we looked
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot record a source of {copy.id}", error) from None
+        return True
+
+    def save_signature(self, content_hash: str, signature: bytes) -> None:
+        """Keep the MinHash signature of a stored article that has none (older ones)."""
+        try:
+            with self._engine.begin() as conn:
+                row_id = _find_hash(conn, content_hash)
+                if row_id is not None:
+                    conn.execute(
+                        sa.insert(article_signatures).values(article_id=row_id, minhash=signature)
+                    )
+        except SQLAlchemyError as error:
+            raise self._error("cannot record a signature", error) from None
+
+    def iter_signatures(self) -> Iterator[tuple[str, bytes | None, str]]:
+        """``(content_hash, signature, text)`` of every article, a page at a time; the
+        text is given only where the signature is missing (``""`` otherwise)."""
+        last = 0
+        joined = articles.outerjoin(
+            article_signatures, article_signatures.c.article_id == articles.c.id
+        )
+        while True:
+            text = sa.case((article_signatures.c.minhash.is_(None), articles.c.text), else_="")
+            query = (
+                sa.select(
+                    articles.c.id, articles.c.content_hash, article_signatures.c.minhash, text
+                )
+                .select_from(joined)
+                .where(articles.c.id > last)
+                .order_by(articles.c.id)
+                .limit(_PAGE * 10)
+            )
+            try:
+                with self._engine.connect() as conn:
+                    rows = conn.execute(query).all()
+            except SQLAlchemyError as error:
+                raise self._error("cannot read signatures", error) from None
+            yield from ((row[1], row[2], row[3]) for row in rows)
+            if len(rows) < _PAGE * 10:
+                return
+            last = rows[-1][0]
+
+    def iter_sources(self, article_id: str | None = None) -> list[ArticleSource]:
+        """The further sources of stored articles (of the article of this name, if given),
+        in the order recorded."""
+        query = (
+            sa.select(article_sources, articles.c.name.label("article_name"))
+            .select_from(article_sources.join(articles))
+            .order_by(article_sources.c.id)
+        )
+        if article_id is not None:
+            query = query.where(articles.c.name == article_id)
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot read sources", error) from None
+        return [
+            ArticleSource(
+                article=row["article_name"],
+                name=row["name"],
+                url=row["url"],
+                outlet=row["outlet"],
+                date=row["date"],
+                source=row["source"],
+                similarity=row["similarity"],
+            )
+            for row in rows
+        ]
 
     def save_reject(self, source: str, reason: str) -> None:
         """Record an input that could not be read, and why."""
@@ -515,6 +707,234 @@ class Register:
                 }
         except SQLAlchemyError as error:
             raise self._error("cannot count", error) from None
+
+    def query_deals(
+        self,
+        filters: Filters | None = None,
+        *,
+        sort: str = "last_seen",
+        descending: bool = True,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[DealSummary]:
+        """One page of deal summaries matching ``filters``, sorted by one of :data:`DEAL_SORTS`.
+
+        Rows with nothing in the sort column come last either way; ties go by deal id.
+
+        Raises:
+            InputError: ``sort`` is not one of :data:`DEAL_SORTS`, or the page is out of range.
+            StoreError: the register cannot be read.
+        """
+        if sort not in DEAL_SORTS:
+            raise InputError(f"sort {sort!r} is not one of: {', '.join(DEAL_SORTS)}")
+        _check_page(limit, offset)
+        column = deals.c[sort]
+        key = _stage_rank(column) if sort == "stage" else column
+        conditions = _deal_conditions(filters or Filters())
+        query = (
+            sa.select(deals)
+            .where(*conditions)
+            .order_by(column.is_(None), key.desc() if descending else key.asc(), deals.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        counting = sa.select(sa.func.count()).select_from(deals).where(*conditions)
+        try:
+            with self._engine.connect() as conn:
+                total = conn.scalar(counting) or 0
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot read deals", error) from None
+        return Page(tuple(_deal_summary(row) for row in rows), total, limit, offset)
+
+    def query_facts(
+        self,
+        filters: Filters | None = None,
+        *,
+        deal_id: str | None = None,
+        article: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[StoredFact]:
+        """One page of stored facts matching ``filters`` (and a deal or an article row), in the
+        order stored, each with every evidence span.
+
+        Raises:
+            InputError: the page is out of range.
+            StoreError: the register cannot be read.
+        """
+        _check_page(limit, offset)
+        conditions = _fact_conditions(filters or Filters())
+        if deal_id is not None:
+            conditions.append(facts.c.deal_id == deal_id)
+        if article is not None:
+            conditions.append(facts.c.article_id == article)
+        joined = facts.join(articles, facts.c.article_id == articles.c.id)
+        query = (
+            sa.select(
+                facts,
+                articles.c.name.label("article_name"),
+                articles.c.title.label("article_title"),
+                articles.c.date.label("article_date"),
+            )
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(facts.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        counting = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        try:
+            with self._engine.connect() as conn:
+                total = conn.scalar(counting) or 0
+                rows = conn.execute(query).mappings().all()
+                more: dict[int, list[Span]] = {}
+                ids = [row["id"] for row in rows]
+                if ids:
+                    spans_query = (
+                        sa.select(fact_spans)
+                        .where(fact_spans.c.fact_id.in_(ids))
+                        .order_by(fact_spans.c.fact_id, fact_spans.c.position)
+                    )
+                    for span in conn.execute(spans_query).mappings():
+                        more.setdefault(span["fact_id"], []).append(_span(span))
+        except SQLAlchemyError as error:
+            raise self._error("cannot read facts", error) from None
+        found = tuple(
+            StoredFact(
+                id=row["id"],
+                article=row["article_id"],
+                article_name=row["article_name"],
+                article_title=row["article_title"],
+                date=row["article_date"],
+                deal_id=row["deal_id"],
+                fact=_fact(row, row["article_name"], more.get(row["id"], ())),
+            )
+            for row in rows
+        )
+        return Page(found, total, limit, offset)
+
+    def query_articles(
+        self, filters: Filters | None = None, *, limit: int = 50, offset: int = 0
+    ) -> Page[ArticleSummary]:
+        """One page of articles, newest first (undated last), without their texts.
+
+        Of ``filters`` only ``since``, ``until`` and ``text`` (title or text) apply to articles.
+
+        Raises:
+            InputError: the page is out of range.
+            StoreError: the register cannot be read.
+        """
+        _check_page(limit, offset)
+        filters = filters or Filters()
+        conditions: list[sa.ColumnElement[bool]] = []
+        if filters.since is not None:
+            conditions.append(articles.c.date >= filters.since)
+        if filters.until is not None:
+            conditions.append(articles.c.date <= filters.until)
+        if filters.text:
+            conditions.append(
+                sa.or_(
+                    _contains(articles.c.title, filters.text),
+                    _contains(articles.c.text, filters.text),
+                )
+            )
+        n_facts = (
+            sa.select(sa.func.count())
+            .where(facts.c.article_id == articles.c.id)
+            .correlate(articles)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(
+                articles.c.id,
+                articles.c.name,
+                articles.c.title,
+                articles.c.outlet,
+                articles.c.date,
+                articles.c.url,
+                articles.c.relevant,
+                n_facts.label("n_facts"),
+            )
+            .where(*conditions)
+            .order_by(articles.c.date.is_(None), articles.c.date.desc(), articles.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        counting = sa.select(sa.func.count()).select_from(articles).where(*conditions)
+        try:
+            with self._engine.connect() as conn:
+                total = conn.scalar(counting) or 0
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot read articles", error) from None
+        found = tuple(
+            ArticleSummary(
+                id=row["id"],
+                name=row["name"],
+                title=row["title"],
+                outlet=row["outlet"],
+                date=row["date"],
+                url=row["url"],
+                relevant=bool(row["relevant"]),
+                n_facts=row["n_facts"],
+            )
+            for row in rows
+        )
+        return Page(found, total, limit, offset)
+
+    def query_flows(self, filters: Filters | None = None) -> list[Flow]:
+        """Deals and facts per supplier and recipient, for the deals matching ``filters``;
+        the largest flows first.
+
+        Raises:
+            StoreError: the register cannot be read.
+        """
+        n_deals = sa.func.count(deals.c.id)
+        query = (
+            sa.select(
+                deals.c.supplier,
+                deals.c.recipient,
+                n_deals.label("deals"),
+                sa.func.sum(deals.c.n_facts).label("facts"),
+            )
+            .where(*_deal_conditions(filters or Filters()))
+            .group_by(deals.c.supplier, deals.c.recipient)
+            .order_by(n_deals.desc(), deals.c.supplier, deals.c.recipient)
+        )
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot read flows", error) from None
+        return [Flow(r["supplier"], r["recipient"], r["deals"], int(r["facts"] or 0)) for r in rows]
+
+    def count_by_year_and_stage(self, filters: Filters | None = None) -> list[YearStageCount]:
+        """How many facts matching ``filters`` each year (of their articles) and stage holds,
+        by year (undated last), then stage order.
+
+        Raises:
+            StoreError: the register cannot be read.
+        """
+        year = sa.extract("year", articles.c.date)
+        query = (
+            sa.select(year.label("year"), facts.c.stage, sa.func.count().label("facts"))
+            .select_from(facts.join(articles, facts.c.article_id == articles.c.id))
+            .where(*_fact_conditions(filters or Filters()))
+            .group_by(year, facts.c.stage)
+        )
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot count facts", error) from None
+        found = [
+            YearStageCount(
+                int(r["year"]) if r["year"] is not None else None, Stage(r["stage"]), r["facts"]
+            )
+            for r in rows
+        ]
+        return sorted(found, key=lambda c: (c.year is None, c.year or 0, STAGE_ORDER[c.stage]))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -761,3 +1181,238 @@ def _deal_order(deal: Deal) -> tuple[Any, ...]:
     return tuple(
         (value is None, value or "") for value in (deal.supplier, deal.recipient, deal.system)
     ) + (deal.lot, deal.id)
+
+
+# -- paged and filtered reading (the API and the dashboard) -------------------------------
+#
+# Additive to the reading methods above: these return one page of summary rows at a time,
+# filtered in SQL, so a register of 100,000 facts answers a page in milliseconds. Full
+# deals with timelines still come from :meth:`Register.get_deal`.
+
+T = TypeVar("T")
+
+#: Columns a deal list may be sorted by (name → column); ``stage`` sorts by stage order.
+DEAL_SORTS: tuple[str, ...] = (
+    "supplier",
+    "recipient",
+    "system",
+    "lot",
+    "stage",
+    "first_seen",
+    "last_seen",
+    "n_facts",
+    "n_articles",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a list of deals, facts or articles is narrowed to; ``None`` leaves a field open.
+
+    ``system`` is one canonical designation; ``systems`` any of several (the systems of a
+    category, say): given both, a row must match both. ``stage`` is a deal's current stage
+    for deals and the fact's own stage for facts; ``modality`` keeps deals with a fact of
+    that modality. ``since`` and ``until`` bound dates inclusively: a deal's last and first
+    dates seen, a fact's or an article's date (undated rows are left out when either is
+    given). ``text`` is searched case-insensitively in evidence, speakers, systems and
+    state codes (deals and facts) or in titles and texts (articles).
+    """
+
+    supplier: str | None = None
+    recipient: str | None = None
+    system: str | None = None
+    systems: tuple[str, ...] | None = None
+    stage: Stage | None = None
+    modality: Modality | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a longer list: ``items`` from ``offset`` on, of ``total`` in all."""
+
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class DealSummary:
+    """A deal's stored summary row, without its timeline (see :meth:`Register.get_deal`)."""
+
+    id: str
+    supplier: str | None
+    recipient: str | None
+    system: str | None
+    lot: int
+    stage: Stage | None
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+    quantity: Quantity | None
+    value: Value | None
+    n_facts: int
+    n_articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFact:
+    """A fact as the register holds it: with its row id, article row and deal."""
+
+    id: int
+    article: int
+    article_name: str
+    article_title: str | None
+    date: dt.date | None
+    deal_id: str
+    fact: Fact
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """An article's row without its text, and how many facts were found in it."""
+
+    id: int
+    name: str
+    title: str | None
+    outlet: str | None
+    date: dt.date | None
+    url: str | None
+    relevant: bool
+    n_facts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Transfers from one supplier to one recipient: how many deals, and facts about them."""
+
+    supplier: str | None
+    recipient: str | None
+    deals: int
+    facts: int
+
+
+@dataclass(frozen=True, slots=True)
+class YearStageCount:
+    """How many facts of a stage were reported in articles of a year (``None``: undated)."""
+
+    year: int | None
+    stage: Stage
+    facts: int
+
+
+def _contains(column: Any, text: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive substring test, portable (LIKE with ``%`` and ``_`` escaped)."""
+    return sa.func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def _deal_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    for column, value in (
+        (deals.c.supplier, filters.supplier),
+        (deals.c.recipient, filters.recipient),
+        (deals.c.system, filters.system),
+        (deals.c.stage, str(filters.stage) if filters.stage else None),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if filters.systems is not None:
+        conditions.append(deals.c.system.in_(filters.systems))
+    if filters.since is not None:
+        conditions.append(deals.c.last_seen >= filters.since)
+    if filters.until is not None:
+        conditions.append(deals.c.first_seen <= filters.until)
+    if filters.modality is not None:
+        with_modality = sa.select(facts.c.deal_id).where(facts.c.modality == str(filters.modality))
+        conditions.append(deals.c.id.in_(with_modality))
+    if filters.text:
+        mentioning = sa.select(facts.c.deal_id).where(
+            sa.or_(
+                _contains(facts.c.evidence, filters.text), _contains(facts.c.speaker, filters.text)
+            )
+        )
+        conditions.append(
+            sa.or_(
+                *(
+                    _contains(c, filters.text)
+                    for c in (deals.c.system, deals.c.supplier, deals.c.recipient)
+                ),
+                deals.c.id.in_(mentioning),
+            )
+        )
+    return conditions
+
+
+def _fact_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    for column, value in (
+        (facts.c.supplier, filters.supplier),
+        (facts.c.recipient, filters.recipient),
+        (facts.c.system, filters.system),
+        (facts.c.stage, str(filters.stage) if filters.stage else None),
+        (facts.c.modality, str(filters.modality) if filters.modality else None),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if filters.systems is not None:
+        conditions.append(facts.c.system.in_(filters.systems))
+    if filters.since is not None:
+        conditions.append(articles.c.date >= filters.since)
+    if filters.until is not None:
+        conditions.append(articles.c.date <= filters.until)
+    if filters.text:
+        conditions.append(
+            sa.or_(
+                *(
+                    _contains(c, filters.text)
+                    for c in (
+                        facts.c.evidence,
+                        facts.c.speaker,
+                        facts.c.system,
+                        facts.c.supplier,
+                        facts.c.recipient,
+                    )
+                )
+            )
+        )
+    return conditions
+
+
+def _stage_rank(column: Any) -> Any:
+    return sa.case({str(s): rank for s, rank in STAGE_ORDER.items()}, value=column, else_=-1)
+
+
+def _deal_summary(row: Any) -> DealSummary:
+    quantity = (
+        Quantity(row["quantity_count"], row["quantity_unit"])
+        if row["quantity_count"] is not None
+        else None
+    )
+    value = (
+        Value(row["value_amount"], row["value_currency"], bool(row["value_approximate"]))
+        if row["value_amount"] is not None
+        else None
+    )
+    return DealSummary(
+        id=row["id"],
+        supplier=row["supplier"],
+        recipient=row["recipient"],
+        system=row["system"],
+        lot=row["lot"],
+        stage=Stage(row["stage"]) if row["stage"] is not None else None,
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        quantity=quantity,
+        value=value,
+        n_facts=row["n_facts"],
+        n_articles=row["n_articles"],
+    )
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if limit < 1 or offset < 0:
+        raise InputError(
+            f"limit {limit} and offset {offset}: limit must be 1 or more, offset 0 or more"
+        )
