@@ -23,6 +23,7 @@ PAGE = """<!DOCTYPE html>
 <link rel="canonical" href="https://gazette.example/ruritania-boats">
 </head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
+<aside class="advertisement"><a href="https://ads.example/">Buy cheap flights now!</a></aside>
 <article><h1>Ruritania orders patrol boats</h1>
 <p>The government of Ruritania said on Thursday that it had signed a contract for four
 patrol boats with a shipyard in Freedonia, its largest naval order in a decade.</p>
@@ -288,6 +289,7 @@ def test_ingest_html_gives_main_text_and_metadata(tmp_path: Path) -> None:
     assert "signed a contract for four" in article.text
     assert "Göteborg" in article.text
     assert "Home" not in article.text and "Copyright" not in article.text
+    assert "cheap flights" not in article.text  # the advertisement is left out too
     assert article.title == "Ruritania orders patrol boats"
     assert article.outlet == "Example Gazette"
     assert article.date == dt.date(2021, 3, 4)

@@ -242,6 +242,28 @@ def test_readers_rss_items_with_content_summary_and_nothing(tmp_path: Path) -> N
     assert str(third.error) == f"{path}#3: the item has no text (no content and no summary)"
 
 
+RSS_091 = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"
+ "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel>
+<title>Old Wire</title><link>https://old.example/</link><description>x</description>
+<language>en-us</language>
+<item><title>Frigates ordered</title><link>https://old.example/frigates</link>
+<description>Ruritania ordered two frigates from Freedonia on Monday.</description></item>
+</channel></rss>
+"""
+
+
+def test_readers_rss_091_feed(tmp_path: Path) -> None:
+    path = tmp_path / "old.rss"
+    path.write_text(RSS_091, encoding="iso-8859-1")
+    [record] = iter_feed(path)
+    assert record.article is not None
+    assert record.article.title == "Frigates ordered"
+    assert record.article.text == "Ruritania ordered two frigates from Freedonia on Monday."
+    assert record.article.url == "https://old.example/frigates"
+
+
 def test_readers_atom_feed(tmp_path: Path) -> None:
     path = tmp_path / "news.atom"
     path.write_text(ATOM, encoding="utf-8")
