@@ -339,6 +339,49 @@ def test_store_keeps_rejects(register: Register) -> None:
     assert register.counts()["rejects"] == 1
 
 
+def test_store_keeps_feed_state(register: Register) -> None:
+    url = "https://example.org/feed.xml"
+    assert register.get_feed_state(url) is None
+    before = dt.datetime.now(dt.UTC)
+    register.save_feed_state(url, etag='"v1"', last_modified=None, last_status="read")
+    register.save_feed_state(
+        url, etag='"v2"', last_modified="Mon, 03 Jun 2024 08:00:00 GMT", last_status="read"
+    )
+    state = register.get_feed_state(url)
+    assert state is not None
+    assert (state.url, state.etag, state.last_modified, state.last_status) == (
+        url,
+        '"v2"',
+        "Mon, 03 Jun 2024 08:00:00 GMT",
+        "read",
+    )
+    assert before - dt.timedelta(seconds=1) <= state.checked_at <= dt.datetime.now(dt.UTC)
+    assert register.get_feed_state("https://example.org/other.xml") is None
+
+
+def test_store_creates_tables_added_since_version_1(
+    tmp_path: Path, delivery_article: Article
+) -> None:
+    path = tmp_path / "older.db"
+    with Register(f"sqlite:///{path}") as register:
+        register.save_article(delivery_article, [])
+    with sqlite3.connect(path) as conn:  # a register written before these tables existed
+        for table in ("feed_state", "article_signatures", "article_sources"):
+            conn.execute(f"DROP TABLE {table}")
+    with Register(f"sqlite:///{path}") as register:
+        assert register.get_article("delivery.txt") == delivery_article
+        register.save_feed_state(
+            "https://example.org/feed.xml", etag=None, last_modified=None, last_status="failed"
+        )
+        state = register.get_feed_state("https://example.org/feed.xml")
+        assert state is not None and state.last_status == "failed"
+    with sqlite3.connect(path) as conn:
+        (version,) = conn.execute(
+            "SELECT value FROM register_info WHERE key = 'schema_version'"
+        ).fetchone()
+    assert version == str(store.SCHEMA_VERSION)
+
+
 def test_store_reopens_with_its_data(tmp_path: Path, delivery_article: Article) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     with Register(url) as register:

@@ -20,6 +20,9 @@ PostgreSQL (no SQLite-only SQL). Column names are FORMAT.md's field names. Table
     further sources of a stored article: wire copies and the same text at other URLs.
 ``article_signatures``
     the MinHash signature of each article's text, for near-duplicate search.
+``feed_state``
+    what ``watch`` last heard from each feed URL: the validators (``ETag``,
+    ``Last-Modified``) to send back, when it looked and how that went.
 ``register_info``
     the schema version, checked on opening.
 
@@ -219,6 +222,21 @@ article_signatures = sa.Table(
     sa.Column("minhash", sa.LargeBinary, nullable=False),
 )
 
+#: What ``watch`` last heard from each feed URL (:mod:`armsledger.watch`): the validators
+#: of the last answer read in full, sent back so that a new run (a cron job with ``--once``)
+#: makes conditional requests too, and when and how the last poll went. Added after
+#: version 1 without a version bump: like the tables above, it is created on opening
+#: where it is missing, and no older table changes.
+feed_state = sa.Table(
+    "feed_state",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_status", sa.Text, nullable=False),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleSource:
@@ -231,6 +249,26 @@ class ArticleSource:
     date: dt.date | None
     source: str | None
     similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What ``watch`` last heard from a feed URL.
+
+    Attributes:
+        url: the feed's URL, as given to ``watch``.
+        etag: the ``ETag`` to send back as ``If-None-Match``, or ``None``.
+        last_modified: the ``Last-Modified`` to send back as ``If-Modified-Since``, or ``None``.
+        checked_at: when the feed was last polled (UTC).
+        last_status: how that poll went (a :class:`armsledger.watch.Poll` status: ``read``,
+            ``not modified`` or ``failed``).
+    """
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    checked_at: dt.datetime
+    last_status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,6 +568,41 @@ class Register:
         except SQLAlchemyError as error:
             raise self._error(f"cannot record the reject of {source}", error) from None
 
+    def save_feed_state(
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        last_status: str,
+    ) -> None:
+        """Keep what a poll of the feed at ``url`` heard, in a transaction of its own.
+
+        Replaces the feed's earlier state; ``checked_at`` is now.
+
+        Raises:
+            StoreError: the write failed.
+        """
+        values = {
+            "etag": etag,
+            "last_modified": last_modified,
+            "checked_at": _now(),
+            "last_status": last_status,
+        }
+        update = sa.update(feed_state).where(feed_state.c.url == url).values(**values)
+        try:
+            try:
+                with self._engine.begin() as conn:
+                    # Portable upsert: update, else insert (no dialect's ON CONFLICT).
+                    if conn.execute(update).rowcount == 0:
+                        conn.execute(sa.insert(feed_state).values(url=url, **values))
+            except IntegrityError:
+                # Another writer inserted the feed since we looked: ours is the later word.
+                with self._engine.begin() as conn:
+                    conn.execute(update)
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot record the state of feed {url}", error) from None
+
     def rebuild_deals(self) -> int:
         """Recompute every deal from the facts, in one transaction; returns how many.
 
@@ -687,6 +760,34 @@ class Register:
             if len(rows) < _PAGE:
                 return
             last = rows[-1]["id"]
+
+    def get_feed_state(self, url: str) -> FeedState | None:
+        """What the last poll of the feed at ``url`` heard, or ``None`` if it was never polled.
+
+        Raises:
+            StoreError: the register cannot be read.
+        """
+        try:
+            with self._engine.connect() as conn:
+                row = (
+                    conn.execute(sa.select(feed_state).where(feed_state.c.url == url))
+                    .mappings()
+                    .first()
+                )
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot read the state of feed {url}", error) from None
+        if row is None:
+            return None
+        checked_at: dt.datetime = row["checked_at"]
+        if checked_at.tzinfo is None:  # SQLite keeps no time zone; it was written in UTC
+            checked_at = checked_at.replace(tzinfo=dt.UTC)
+        return FeedState(
+            url=row["url"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            checked_at=checked_at,
+            last_status=row["last_status"],
+        )
 
     def iter_rejects(self) -> list[Reject]:
         """Every recorded reject, oldest first."""

@@ -8,8 +8,12 @@ in the register are left unchanged and only new ones are extracted. A feed that 
 slow (past the timeout) or malformed gives a poll with an error, and the others go on;
 the next round tries it again. Feed files (not URLs) are read whole at every round.
 
-The validators are kept in memory: a ``watch`` started anew fetches each feed in full
-once, which the register's idempotence makes harmless.
+The validators are kept in the register (its ``feed_state`` table), so a ``watch`` started
+anew, such as a cron job running ``watch --once``, sends them too: they are loaded before a
+feed's first request and saved after each poll, in a transaction of their own. Only a feed
+read in full updates them; a 304 keeps them (or takes the new ones it sends), and a failed
+poll records its status but keeps the validators of the last good read, so a malformed feed
+is fetched in full again next time.
 """
 
 from __future__ import annotations
@@ -71,6 +75,25 @@ class _Validators:
     last_modified: str | None = None
 
 
+def _load_validators(register: Register, feed: str) -> _Validators:
+    """The validators the register keeps for ``feed`` (none for a feed never read)."""
+    state = register.get_feed_state(feed)
+    if state is None:
+        return _Validators()
+    return _Validators(state.etag, state.last_modified)
+
+
+def _save_poll(register: Register, poll: Poll, validators: _Validators) -> Poll:
+    """Keep ``validators`` and how ``poll`` went in the register, for the next run."""
+    register.save_feed_state(
+        poll.feed,
+        etag=validators.etag,
+        last_modified=validators.last_modified,
+        last_status=poll.status,
+    )
+    return poll
+
+
 def watch_feeds(
     feeds: Sequence[str],
     register: Register,
@@ -98,13 +121,13 @@ def watch_feeds(
         Every poll, in order (kept only when ``rounds`` is given).
     """
     options = read_options or ReadOptions()
-    validators = {feed: _Validators() for feed in feeds}
+    validators = {feed: _load_validators(register, feed) for feed in feeds if is_url(feed)}
     polls: list[Poll] = []
     done = 0
     while rounds is None or done < rounds:
         started = time.monotonic()
         for feed in feeds:
-            poll = poll_feed(feed, register, validators[feed], options, **ingest)
+            poll = poll_feed(feed, register, validators.get(feed), options, **ingest)
             if rounds is not None:
                 polls.append(poll)
             if on_poll is not None:
@@ -122,12 +145,20 @@ def poll_feed(
     options: ReadOptions | None = None,
     **ingest: Any,
 ) -> Poll:
-    """Look at one feed once: fetch it (conditionally) and ingest its new items."""
+    """Look at one feed once: fetch it (conditionally) and ingest its new items.
+
+    A feed URL's validators come from ``validators`` (kept up to date here) or else from the
+    register; after the poll they are saved in the register with its status.
+
+    Raises:
+        StoreError: the register cannot keep the feed's state.
+    """
     options = options or ReadOptions()
-    validators = validators if validators is not None else _Validators()
     if not is_url(feed):
         summary = ingest_paths([Path(feed)], register, read_options=options, **ingest)
         return _read(str(Path(feed)), summary)
+    if validators is None:
+        validators = _load_validators(register, feed)
     try:
         fetched = fetch(
             feed,
@@ -137,9 +168,11 @@ def poll_feed(
             last_modified=validators.last_modified,
         )
     except InputError as error:
-        return Poll(feed, "failed", error=str(error))
+        return _save_poll(register, Poll(feed, "failed", error=str(error)), validators)
     if fetched.status == 304:
-        return Poll(feed, "not modified")
+        # A 304 may carry newer validators (RFC 9110, 15.4.5); fetch gives back ours if not.
+        validators.etag, validators.last_modified = fetched.etag, fetched.last_modified
+        return _save_poll(register, Poll(feed, "not modified"), validators)
 
     def prefetched(url: str, **kwargs: Any) -> Fetched:
         return fetched if url == feed else options.fetch(url, **kwargs)
@@ -150,7 +183,7 @@ def poll_feed(
     poll = _read(feed, summary)
     if poll.status == "read":  # a malformed feed is fetched in full again next time
         validators.etag, validators.last_modified = fetched.etag, fetched.last_modified
-    return poll
+    return _save_poll(register, poll, validators)
 
 
 def _read(feed: str, summary: IngestSummary) -> Poll:
