@@ -132,6 +132,17 @@ def test_api_deals_pagination_walks_every_deal_once(client: TestClient) -> None:
     assert past["items"] == [] and past["total"] == 3 and past["next"] is None
 
 
+def test_api_deal_has_corroboration_contradictions_and_confidence(client: TestClient) -> None:
+    body = client.get(f"/api/deals/{deal_id(client, 'S-400')}").json()
+    assert [(c["stage"], c["sources"]) for c in body["corroboration"]] == [
+        ("contract", 1),
+        ("delivery", 1),
+    ]
+    assert body["contradictions"] == []
+    assert body["confidence"] == 0.8
+    assert all(0 < e["confidence"] <= 1 for e in body["timeline"])
+
+
 def test_api_deal_has_timeline_and_facts_with_spans(client: TestClient) -> None:
     body = client.get(f"/api/deals/{deal_id(client, 'S-400')}").json()
     assert [(e["date"], e["stage"]) for e in body["timeline"]] == [
@@ -238,6 +249,10 @@ def test_api_openapi_describes_every_endpoint(client: TestClient) -> None:
         "/api/articles/{article_id}",
         "/api/flows",
         "/api/rebuild",
+        "/api/facts/{fact_id}/review",
+        "/api/deals/{deal_id}/merge",
+        "/api/deals/{deal_id}/split",
+        "/api/reviews",
     }
     names = {p["name"] for p in spec["paths"]["/api/deals"]["get"]["parameters"]}
     assert names >= {"supplier", "category", "stage", "modality", "since", "q", "limit", "sort"}

@@ -298,6 +298,15 @@ def test_cli_deal_timeline(db: str) -> None:
     assert out.index("contract") < out.index(ARRIVED)
 
 
+def test_cli_deal_shows_confidence_and_sources(db: str) -> None:
+    out = invoke("deal", ZEPHYR_DEAL, "--db", db).stdout
+    assert "\nconfidence 0.80\n" in out
+    assert "\nsources asserting each stage: contract 1, delivery 1\n" in out
+    assert "contradiction" not in out
+    table = invoke("deals", "--db", db).stdout
+    assert "confidence" in table and "0.80" in table
+
+
 def test_cli_deal_json(db: str) -> None:
     result = invoke("deal", ZEPHYR_DEAL, "--db", db, "--format", "json")
     assert json.loads(result.stdout)["timeline"][1]["evidence"] == ARRIVED

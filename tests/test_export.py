@@ -179,6 +179,9 @@ def expected_flat_deals() -> list[dict[str, Any]]:
     for deal in make_deals():
         row = flat(deal_to_dict(deal))
         row["events"] = len(row.pop("timeline"))
+        row.pop("corroboration")
+        row["contradictions"] = len(row.pop("contradictions"))
+        row = {name: row[name] for name in DEAL_SCHEMA.names}
         rows.append(row)
     return rows
 

@@ -5,11 +5,30 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from armsledger.merge import merge_deals, merge_facts
-from armsledger.model import Article, Deal, DealEvent, Fact, Modality, Span, Stage, deal_id
+from armsledger.merge import (
+    deal_confidence,
+    fact_deal_id,
+    merge_deals,
+    merge_facts,
+    recency_factor,
+    stage_confidence,
+)
+from armsledger.model import (
+    Article,
+    Contradiction,
+    Corroboration,
+    Deal,
+    DealEvent,
+    Fact,
+    Modality,
+    Span,
+    Stage,
+    deal_id,
+)
 
 TEXT = "Russia delivered the S-400 to Turkey. Talks on a second set go on. Training began."
 ARTICLE = Article(id="a.txt", text=TEXT, date=dt.date(2019, 7, 12))
@@ -102,3 +121,121 @@ def test_deal_stage_falls_back_to_side_stages_and_plans() -> None:
     only_plans = (DealEvent(Stage.CONTRACT, Modality.PLANNED, None, "a.txt", "will sign"),)
     assert deal(only_plans).stage is Stage.CONTRACT
     assert deal(()).stage is None
+
+
+# -- deal resolution: families, corroboration, contradictions, confidence -------------------
+
+DATES = {"a.txt": dt.date(2017, 1, 1), "b.txt": dt.date(2018, 1, 1), "c.txt": None}
+ARTICLES = {name: Article(id=name, text=TEXT, date=date) for name, date in DATES.items()}
+
+
+def fact_in(article: str, stage: Stage, modality: Modality = Modality.ASSERTED, **fields) -> Fact:
+    return dataclasses.replace(make(stage, 0, modality=modality), article_id=article, **fields)
+
+
+resolution_facts = st.lists(
+    st.builds(
+        fact_in,
+        st.sampled_from(sorted(DATES)),
+        st.sampled_from(list(Stage)),
+        st.sampled_from(list(Modality)),
+        system=st.sampled_from(["S-400", "Su-30MKI", "Su-30MK2", "XYZ-1"]),
+        lot=st.sampled_from([None, 1, 2]),
+        spans=st.sampled_from([(s,) for s in SENTENCES]),
+    ),
+    max_size=14,
+)
+
+
+def by_id(deals: list[Deal]) -> dict[str, Deal]:
+    return {d.id: d for d in deals}
+
+
+def test_merge_deals_joins_variants_of_one_family() -> None:
+    deals = merge_deals(
+        [
+            fact_in("a.txt", Stage.CONTRACT, system="Su-30MKI"),
+            fact_in("b.txt", Stage.DELIVERY, system="Su-30MK2"),
+        ],
+        ARTICLES,
+    )
+    assert [(d.system, d.id, d.stage) for d in deals] == [
+        ("Su-30", deal_id("RUS", "TUR", "Su-30", 1), Stage.DELIVERY)
+    ]
+
+
+def test_merge_deals_counts_independent_sources_per_stage() -> None:
+    (found,) = merge_deals(
+        [
+            fact_in("a.txt", Stage.CONTRACT),
+            fact_in("b.txt", Stage.CONTRACT),
+            fact_in("b.txt", Stage.DELIVERY, Modality.PLANNED),
+        ],
+        ARTICLES,
+    )
+    assert found.corroboration == (Corroboration(Stage.CONTRACT, 2, ("a.txt", "b.txt")),)
+    assert found.stage is Stage.CONTRACT
+    assert found.confidence == stage_confidence([Modality.ASSERTED] * 2) == 0.96
+
+
+def test_merge_deals_flags_a_denial_of_an_asserted_stage() -> None:
+    (found,) = merge_deals(
+        [fact_in("a.txt", Stage.CONTRACT), fact_in("b.txt", Stage.CONTRACT, Modality.DENIED)],
+        ARTICLES,
+    )
+    assert found.contradictions == (
+        Contradiction("denial", Stage.CONTRACT, "a.txt", "b.txt", dt.date(2018, 1, 1)),
+    )
+    assert found.confidence == 0.4  # one asserted source (0.8), halved
+
+
+def test_merge_deals_flags_a_cancellation_after_delivery() -> None:
+    (found,) = merge_deals(
+        [fact_in("a.txt", Stage.DELIVERED), fact_in("b.txt", Stage.CANCELLED)], ARTICLES
+    )
+    assert found.stage is Stage.CANCELLED
+    assert [(c.kind, c.stage, c.asserted_in, c.contradicted_in) for c in found.contradictions] == [
+        ("cancellation", Stage.DELIVERED, "a.txt", "b.txt")
+    ]
+    assert found.confidence == 0.4
+
+
+def test_merge_deals_one_source_is_no_contradiction_of_itself() -> None:
+    (found,) = merge_deals(
+        [fact_in("a.txt", Stage.DELIVERY), fact_in("a.txt", Stage.CANCELLED)], ARTICLES
+    )
+    assert found.contradictions == ()
+
+
+def test_merge_stage_confidence_formula() -> None:
+    assert stage_confidence([]) == 0.0
+    assert stage_confidence([Modality.ASSERTED]) == 0.8
+    assert stage_confidence([Modality.ASSERTED, Modality.PLANNED]) == 0.9
+    assert stage_confidence([Modality.DENIED]) == 0.0
+
+
+def test_merge_deal_confidence_ages_with_as_of() -> None:
+    (found,) = merge_deals([fact_in("a.txt", Stage.CONTRACT)], ARTICLES)
+    assert deal_confidence(found) == 0.8
+    assert deal_confidence(found, as_of=dt.date(2019, 1, 1)) == pytest.approx(0.4, abs=0.01)
+    assert deal_confidence(found, as_of=dt.date(2016, 1, 1)) == 0.8
+    assert recency_factor(None, dt.date(2019, 1, 1)) == 1.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(resolution_facts, st.randoms())
+def test_merge_deals_does_not_depend_on_fact_order(facts: list[Fact], rnd) -> None:
+    shuffled = list(facts)
+    rnd.shuffle(shuffled)
+    assert by_id(merge_deals(facts, ARTICLES)) == by_id(merge_deals(shuffled, ARTICLES))
+
+
+@settings(max_examples=80, deadline=None)
+@given(resolution_facts)
+def test_merge_deals_is_idempotent(facts: list[Fact]) -> None:
+    once = by_id(merge_deals(facts, ARTICLES))
+    # Resolving again, or resolving each deal's own facts alone, changes nothing.
+    assert by_id(merge_deals(facts, ARTICLES)) == once
+    for deal_found in once.values():
+        own = [f for f in facts if fact_deal_id(f) == deal_found.id]
+        assert by_id(merge_deals(own, ARTICLES)) == {deal_found.id: deal_found}

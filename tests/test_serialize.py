@@ -147,6 +147,7 @@ def test_serialize_deal_to_dict() -> None:
             "evidence": "The first batch arrived",
             "speaker": None,
             "source": "https://example.org/a1",
+            "confidence": None,
         }
     ]
     json.dumps(out)

@@ -11,7 +11,10 @@
 ``GET /api/openapi.json``, ``/api/docs``
     the OpenAPI description, and a page listing the endpoints (served from here, no CDN);
 ``POST /api/rebuild``
-    the only write: recomputes every deal from the facts; it needs the token given at
+    recomputes every deal from the facts;
+``POST /api/facts/{id}/review``, ``/api/deals/{id}/merge``, ``/api/deals/{id}/split``
+    an analyst's review (as ``armsledger review``): confirm, reject or edit a fact, merge or
+    split deals, with who and why in the audit trail. Every write needs the token given at
     start-up (``Authorization: Bearer TOKEN``) and is refused when none was given.
 
 Every page of the dashboard (:mod:`armsledger.web`) has a JSON twin here, taking the same
@@ -33,6 +36,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from armsledger import __version__
@@ -442,6 +446,47 @@ def _api() -> APIRouter:
         _check_token(request.app.state.token, authorization)
         return {"deals": _register(request).rebuild_deals()}
 
+    @api.post("/facts/{fact_id}/review", summary="Review a fact (needs the token)")
+    def review_fact(
+        request: Request,
+        fact_id: int,
+        body: FactReview,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        _check_token(request.app.state.token, authorization)
+        done = _register(request).review_fact(
+            fact_id, body.action, by=body.by, why=body.why, changes=body.changes
+        )
+        return _review_dict(done)
+
+    @api.post("/deals/{deal_id}/merge", summary="Merge a deal into another (needs the token)")
+    def merge_deal(
+        request: Request,
+        deal_id: str,
+        body: DealMerge,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        _check_token(request.app.state.token, authorization)
+        moved = _register(request).merge_deal(deal_id, body.into, by=body.by, why=body.why)
+        return {"deal": body.into, "moved": moved}
+
+    @api.post("/deals/{deal_id}/split", summary="Split facts off a deal (needs the token)")
+    def split_deal(
+        request: Request,
+        deal_id: str,
+        body: DealSplit,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        _check_token(request.app.state.token, authorization)
+        new = _register(request).split_deal(
+            deal_id, body.facts, lot=body.lot, by=body.by, why=body.why
+        )
+        return {"deal": new, "moved": len(body.facts)}
+
+    @api.get("/reviews", summary="The analyst's reviews, oldest first: the audit trail")
+    def list_reviews(request: Request, deal: str | None = None) -> dict[str, Any]:
+        return {"items": [_review_dict(r) for r in _register(request).iter_reviews(deal_id=deal)]}
+
     @api.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(
@@ -449,6 +494,46 @@ def _api() -> APIRouter:
         )
 
     return api
+
+
+class FactReview(BaseModel):
+    """A review of one fact: ``confirm``, ``reject`` or ``edit`` (with ``changes``)."""
+
+    action: str = Field(pattern="^(confirm|reject|edit)$")
+    by: str = Field(min_length=1)
+    why: str | None = None
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
+class DealMerge(BaseModel):
+    """Merge a deal into the deal ``into``."""
+
+    into: str
+    by: str = Field(min_length=1)
+    why: str | None = None
+
+
+class DealSplit(BaseModel):
+    """Split ``facts`` off a deal into lot ``lot``."""
+
+    facts: list[int] = Field(min_length=1)
+    lot: int = Field(ge=1)
+    by: str = Field(min_length=1)
+    why: str | None = None
+
+
+def _review_dict(review: Any) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "action": review.action,
+        "by": review.by,
+        "why": review.why,
+        "at": review.at.isoformat(),
+        "article": review.article,
+        "fact_id": review.fact_id,
+        "deal_id": review.deal_id,
+        "changes": review.changes,
+    }
 
 
 def _check_token(expected: str | None, authorization: str | None) -> None:

@@ -391,6 +391,8 @@ def _deals_table(deals: Sequence[Deal]) -> Table:
         table.add_column(column, no_wrap=True)
     for column in ("quantity", "value", "first seen", "last seen", "facts"):
         table.add_column(column)
+    for column in ("sources", "confidence", "contradictions"):
+        table.add_column(column)
     for deal in deals:
         _add_row(
             table,
@@ -405,8 +407,20 @@ def _deals_table(deals: Sequence[Deal]) -> Table:
             deal.first_seen.isoformat() if deal.first_seen else "",
             deal.last_seen.isoformat() if deal.last_seen else "",
             str(len(deal.timeline)),
+            str(_sources(deal)),
+            _confidence_text(deal.confidence),
+            str(len(deal.contradictions)),
         )
     return table
+
+
+def _sources(deal: Deal) -> int:
+    """Independent sources asserting the deal's current stage."""
+    return next((c.sources for c in deal.corroboration if c.stage == deal.stage), 0)
+
+
+def _confidence_text(confidence: float | None) -> str:
+    return f"{confidence:.2f}" if confidence is not None else ""
 
 
 _format_option = click.option(
@@ -499,9 +513,21 @@ def deal(deal_id: str, db: str | None, fmt: str) -> None:
     if found.quantity or found.value:
         quantity = _quantity_text(found.quantity) or "-"
         console.print(Text(f"quantity {quantity}; value {_value_text(found.value) or '-'}"))
+    console.print(Text(f"confidence {_confidence_text(found.confidence) or '-'}"))
+    if found.corroboration:
+        sources = ", ".join(f"{c.stage} {c.sources}" for c in found.corroboration)
+        console.print(Text(f"sources asserting each stage: {sources}"))
+    for c in found.contradictions:
+        when = f" ({c.date.isoformat()})" if c.date else ""
+        console.print(
+            Text(
+                f"contradiction: {c.kind}{when}: {c.stage} asserted in {c.asserted_in}, "
+                f"{'denied' if c.kind == 'denial' else 'cancelled'} in {c.contradicted_in}"
+            )
+        )
     console.print(Text("timeline:"))
     table = Table()
-    for column in ("date", "stage", "modality"):
+    for column in ("date", "stage", "modality", "confidence"):
         table.add_column(column, no_wrap=True)
     for column in ("evidence", "speaker", "source"):
         table.add_column(column, overflow="fold")
@@ -511,11 +537,94 @@ def deal(deal_id: str, db: str | None, fmt: str) -> None:
             event.date.isoformat() if event.date else "",
             event.stage,
             event.modality,
+            _confidence_text(event.confidence),
             event.evidence,
             event.speaker or "",
             event.source or event.article_id,
         )
     console.print(table)
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for value in values:
+        name, sep, raw = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not FIELD=VALUE", param_hint="--set")
+        changes[name.strip()] = raw.strip() or None
+    return changes
+
+
+@cli.command()
+@click.argument(
+    "action", type=click.Choice(["confirm", "reject", "edit", "merge", "split", "list"])
+)
+@click.argument("target", metavar="FACT_OR_DEAL", required=False)
+@_db_option
+@click.option("--by", metavar="NAME", help="Who reviews (required for every change).")
+@click.option("--why", metavar="TEXT", help="Why: kept in the audit trail.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="edit: a field to set (supplier, recipient, system, stage, modality, lot, speaker).",
+)
+@click.option("--into", metavar="DEAL", help="merge: the deal to merge into.")
+@click.option("--fact", "fact_ids", multiple=True, type=int, metavar="ID", help="split: a fact.")
+@click.option("--lot", type=click.IntRange(min=1), help="split: the lot the facts move to.")
+def review(
+    action: str,
+    target: str | None,
+    db: str | None,
+    by: str | None,
+    why: str | None,
+    sets: tuple[str, ...],
+    into: str | None,
+    fact_ids: tuple[int, ...],
+    lot: int | None,
+) -> None:
+    """Review the register as an analyst: confirm, reject or edit a fact; merge or split deals.
+
+    FACT_OR_DEAL is a fact's id (confirm, reject, edit) or a deal's id (merge, split; list
+    takes a deal id to show only its reviews). Every change is kept with who, when and why,
+    and re-extraction never overrides it.
+    """
+    with _register(db) as register:
+        if action == "list":
+            for item in register.iter_reviews(deal_id=target):
+                shown = json.dumps(item.changes, sort_keys=True) if item.changes else ""
+                click.echo(
+                    f"{item.at:%Y-%m-%d %H:%M:%S} {item.by}: {item.action} fact {item.fact_id} "
+                    f"of {item.article} (deal {item.deal_id}) {shown}".rstrip()
+                    + (f"; why: {item.why}" if item.why else "")
+                )
+            return
+        if target is None:
+            raise click.UsageError(f"{action} needs a FACT_OR_DEAL id")
+        if not by:
+            raise click.UsageError("a review needs --by NAME")
+        if action in ("confirm", "reject", "edit"):
+            if not target.isdigit():
+                raise click.BadParameter(f"{target!r} is not a fact id", param_hint="FACT_OR_DEAL")
+            changes = _parse_set(sets) if action == "edit" else {}
+            if action == "edit" and not changes:
+                raise click.UsageError("edit needs at least one --set FIELD=VALUE")
+            done = register.review_fact(int(target), action, by=by, why=why, changes=changes)
+            click.echo(f"{action}: fact {target} (review {done.id})")
+        elif action == "merge":
+            if not into:
+                raise click.UsageError("merge needs --into DEAL")
+            moved = register.merge_deal(target, into, by=by, why=why)
+            click.echo(f"merged deal {target} into {into}: {moved} facts moved")
+        else:
+            if not fact_ids or lot is None:
+                raise click.UsageError("split needs --fact ID (one or more) and --lot N")
+            new = register.split_deal(target, fact_ids, lot=lot, by=by, why=why)
+            click.echo(f"split {len(fact_ids)} facts of deal {target} into deal {new}")
 
 
 # --- export ------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ JSON keeps FORMAT.md's nesting (``quantity`` and ``value`` objects, a deal's ``t
 CSV and Parquet are flat tables: ``quantity`` becomes ``quantity_count`` and
 ``quantity_unit``, ``value`` becomes ``value_amount``, ``value_currency`` and
 ``value_approximate``, and a deal's timeline is left to the JSON export (its length is the
-``events`` column). Every fact row carries its ``article`` and its ``deal`` id.
+``events`` column, its contradictions are counted in ``contradictions``, its corroboration is
+JSON only). Every fact row carries its ``article`` and its ``deal`` id.
 
 All three are written as the rows come, so an export never holds the whole register.
 """
@@ -23,7 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from armsledger.errors import ArmsLedgerError, ConfigError
-from armsledger.model import Deal, Fact, deal_id
+from armsledger.merge import fact_deal_id
+from armsledger.model import Deal, Fact
 from armsledger.serialize import deal_to_dict, fact_to_dict
 
 __all__ = ["FORMATS", "DEAL_SCHEMA", "FACT_SCHEMA", "export_deals", "export_facts"]
@@ -74,6 +76,8 @@ DEAL_SCHEMA = pa.schema(
         ("first_seen", pa.string()),
         ("last_seen", pa.string()),
         ("events", pa.int64()),
+        ("confidence", pa.float64()),
+        ("contradictions", pa.int64()),
     ]
 )
 
@@ -94,7 +98,7 @@ def _fact_row(fact: Fact) -> dict[str, Any]:
     """A fact as FORMAT.md writes it, after its article and deal ids."""
     return {
         "article": fact.article_id,
-        "deal": deal_id(fact.supplier, fact.recipient, fact.system, fact.lot or 1),
+        "deal": fact_deal_id(fact),
         **fact_to_dict(fact),
     }
 
@@ -117,6 +121,8 @@ def _flatten(row: dict[str, Any]) -> dict[str, Any]:
 def _flat_deal_row(deal: Deal) -> dict[str, Any]:
     row = _flatten(deal_to_dict(deal))
     row["events"] = len(row.pop("timeline"))
+    row.pop("corroboration")
+    row["contradictions"] = len(row.pop("contradictions"))
     return row
 
 

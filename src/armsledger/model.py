@@ -152,6 +152,37 @@ class DealEvent:
     evidence: str
     speaker: str | None = None
     source: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Corroboration:
+    """How many independent sources assert one stage of a deal.
+
+    A source is a stored article; wire copies of it (``article_sources``) are never
+    stored as articles of their own, so they count once, with their original.
+    """
+
+    stage: Stage
+    sources: int
+    articles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Two sources that cannot both be right about a deal.
+
+    ``kind`` is ``"denial"`` (one source denies a stage another asserts) or
+    ``"cancellation"`` (one source asserts the deal cancelled, another that it was
+    delivered or is being delivered). ``stage`` is the stage asserted, ``asserted_in`` the
+    article asserting it and ``contradicted_in`` the article denying or cancelling it.
+    """
+
+    kind: str
+    stage: Stage
+    asserted_in: str
+    contradicted_in: str
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +197,9 @@ class Deal:
     timeline: tuple[DealEvent, ...] = field(default=())
     quantity: Quantity | None = None
     value: Value | None = None
+    corroboration: tuple[Corroboration, ...] = ()
+    contradictions: tuple[Contradiction, ...] = ()
+    confidence: float | None = None
 
     @property
     def stage(self) -> Stage | None:

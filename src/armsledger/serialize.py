@@ -92,6 +92,7 @@ def _event_to_dict(event: DealEvent) -> dict[str, Any]:
         "evidence": event.evidence,
         "speaker": event.speaker,
         "source": event.source,
+        "confidence": event.confidence,
     }
 
 
@@ -109,6 +110,21 @@ def deal_to_dict(deal: Deal) -> dict[str, Any]:
         "value": value_to_dict(deal.value),
         "first_seen": deal.first_seen.isoformat() if deal.first_seen else None,
         "last_seen": deal.last_seen.isoformat() if deal.last_seen else None,
+        "confidence": deal.confidence,
+        "corroboration": [
+            {"stage": str(c.stage), "sources": c.sources, "articles": list(c.articles)}
+            for c in deal.corroboration
+        ],
+        "contradictions": [
+            {
+                "kind": c.kind,
+                "stage": str(c.stage),
+                "asserted_in": c.asserted_in,
+                "contradicted_in": c.contradicted_in,
+                "date": c.date.isoformat() if c.date else None,
+            }
+            for c in deal.contradictions
+        ],
         "timeline": [_event_to_dict(event) for event in deal.timeline],
     }
 

@@ -23,6 +23,9 @@ PostgreSQL (no SQLite-only SQL). Column names are FORMAT.md's field names. Table
 ``feed_state``
     what ``watch`` last heard from each feed URL: the validators (``ETag``,
     ``Last-Modified``) to send back, when it looked and how that went.
+``reviews``
+    the analyst's reviews of facts (confirm, reject, edit, merge or split deals), with who,
+    when and why: the audit trail, and what every later read and rebuild applies.
 ``register_info``
     the schema version, checked on opening.
 
@@ -34,7 +37,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar
@@ -46,7 +50,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from armsledger.errors import ArmsLedgerError, InputError, StoreError
-from armsledger.merge import merge_deals
+from armsledger.merge import apply_review, fact_deal_id, merge_deals
 from armsledger.model import (
     STAGE_ORDER,
     Article,
@@ -57,8 +61,8 @@ from armsledger.model import (
     Span,
     Stage,
     Value,
-    deal_id,
 )
+from armsledger.model import deal_id as deal_id_of
 
 #: Bumped whenever the tables change; a register of another version is refused on opening.
 SCHEMA_VERSION = 1
@@ -236,6 +240,58 @@ feed_state = sa.Table(
     sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_status", sa.Text, nullable=False),
 )
+
+
+#: The analyst's reviews (``armsledger review``), in the order made: the audit trail. A
+#: review names its fact by what identifies it across re-extraction (its article's name and
+#: the key extracted from it), not by row id, so a fact read again from the same or a changed
+#: article gets the same review: re-extraction never overrides an analyst. Added after
+#: version 1 without a version bump, created on opening where it is missing.
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("why", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("article", sa.Text, nullable=False, index=True),
+    sa.Column("supplier", sa.Text),
+    sa.Column("recipient", sa.Text),
+    sa.Column("system", sa.Text),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("changes", sa.Text),
+    sa.Column("fact_id", sa.Integer),
+    sa.Column("deal_id", sa.String(64)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One analyst review: what was done to which fact, by whom, when and why.
+
+    Attributes:
+        id: its row id, in the order reviews were made.
+        action: ``confirm``, ``reject``, ``edit``, ``merge`` or ``split``.
+        by: who reviewed.
+        why: the reason given, or ``None``.
+        at: when (UTC).
+        article: the name of the reviewed fact's article.
+        fact_id: the reviewed fact's row id when reviewed.
+        deal_id: the deal the fact was in when reviewed.
+        changes: the fields set (edit, merge, split), by FORMAT.md name.
+    """
+
+    id: int
+    action: str
+    by: str
+    why: str | None
+    at: dt.datetime
+    article: str
+    fact_id: int | None
+    deal_id: str | None
+    changes: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,8 +473,9 @@ class Register:
             ),
         )
         touched: set[str] = set()
+        reviewed = _load_reviews(conn, {article.id})
         for fact in found:
-            key = deal_id(fact.supplier, fact.recipient, fact.system, fact.lot or 1)
+            key = fact_deal_id(_reviewed(fact, article.id, reviewed)[0] or fact)
             touched.add(key)
             fact_id = _new_id(
                 conn, sa.insert(facts).values(article_id=row_id, deal_id=key, **_fact_row(fact))
@@ -612,11 +669,197 @@ class Register:
         try:
             with self._engine.begin() as conn:
                 conn.execute(sa.delete(deals))
+                _rekey_facts(conn)
                 keys = set(conn.scalars(sa.select(facts.c.deal_id).distinct()))
                 _recompute_deals(conn, keys)
         except SQLAlchemyError as error:
             raise self._error("cannot rebuild the deals", error) from None
         return len(keys)
+
+    # -- analyst review --------------------------------------------------------------------
+
+    def review_fact(
+        self,
+        fact_id: int,
+        action: str,
+        *,
+        by: str,
+        why: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+    ) -> Review:
+        """Record an analyst's review of the fact with this row id, and apply it.
+
+        ``confirm`` makes the fact certain (confidence 1); ``reject`` drops it from its deal;
+        ``edit`` sets the fields in ``changes`` (:data:`armsledger.merge.EDITABLE_FIELDS`),
+        which may move it to another deal. The review, the fact's new deal id and the deals
+        it leaves and joins are written in one transaction. Later ingests of the same or a
+        changed article, and :meth:`rebuild_deals`, apply the review again.
+
+        Raises:
+            InputError: no such fact, no reviewer, or an action or change not allowed.
+            StoreError: the write failed.
+        """
+        try:
+            with self._engine.begin() as conn:
+                review = self._review(conn, fact_id, action, by, why, changes or {})
+                _recompute_deals(conn, _rekey_facts(conn, _same_fact(conn, fact_id)))
+        except ArmsLedgerError:
+            raise
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot review fact {fact_id}", error) from None
+        return review
+
+    def merge_deal(self, deal_id: str, into: str, *, by: str, why: str | None = None) -> int:
+        """Merge deal ``deal_id`` into deal ``into``: each of its facts is edited to the
+        other's supplier, recipient, system and lot (one ``merge`` review per fact).
+
+        Returns:
+            How many facts moved.
+
+        Raises:
+            InputError: either deal is unknown, or they are the same.
+        """
+        if deal_id == into:
+            raise InputError(f"cannot merge deal {deal_id} into itself")
+        target = self.get_deal(into)
+        if target is None:
+            raise InputError(f"no deal {into!r} in the register")
+        changes = {
+            "supplier": target.supplier,
+            "recipient": target.recipient,
+            "system": target.system,
+            "lot": target.lot,
+        }
+        return self._move(deal_id, None, "merge", changes, by, why)
+
+    def split_deal(
+        self, deal_id: str, fact_ids: Sequence[int], *, lot: int, by: str, why: str | None = None
+    ) -> str:
+        """Split facts off deal ``deal_id`` into lot ``lot`` of the same key (``split``
+        reviews); returns the id of the deal they now make.
+
+        Raises:
+            InputError: the deal is unknown, a fact is not in it, or the lot is its own.
+        """
+        source = self.get_deal(deal_id)
+        if source is None:
+            raise InputError(f"no deal {deal_id!r} in the register")
+        if lot == source.lot:
+            raise InputError(f"deal {deal_id} is lot {lot} already; give another --lot")
+        self._move(deal_id, fact_ids, "split", {"lot": lot}, by, why)
+        return deal_id_of(source.supplier, source.recipient, source.system, lot)
+
+    def _move(
+        self,
+        deal_id: str,
+        fact_ids: Sequence[int] | None,
+        action: str,
+        changes: dict[str, Any],
+        by: str,
+        why: str | None,
+    ) -> int:
+        try:
+            with self._engine.begin() as conn:
+                members = set(conn.scalars(sa.select(facts.c.id).where(facts.c.deal_id == deal_id)))
+                if not members:
+                    raise InputError(f"no deal {deal_id!r} in the register")
+                chosen = sorted(members) if fact_ids is None else list(fact_ids)
+                strays = sorted(set(chosen) - members)
+                if strays:
+                    raise InputError(
+                        f"fact {strays[0]} is not in deal {deal_id}",
+                        hint=f"list them: armsledger deal {deal_id} --format json",
+                    )
+                for fact_id in chosen:
+                    self._review(conn, fact_id, action, by, why, changes)
+                _recompute_deals(conn, _rekey_facts(conn, facts.c.id.in_(chosen)) | {deal_id})
+        except ArmsLedgerError:
+            raise
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot {action} deal {deal_id}", error) from None
+        return len(chosen)
+
+    def _review(
+        self,
+        conn: Connection,
+        fact_id: int,
+        action: str,
+        by: str,
+        why: str | None,
+        changes: Mapping[str, Any],
+    ) -> Review:
+        if not by.strip():
+            raise InputError("a review needs a reviewer", hint="give --by NAME")
+        query = (
+            sa.select(facts, articles.c.name.label("article_name"))
+            .select_from(facts.join(articles, facts.c.article_id == articles.c.id))
+            .where(facts.c.id == fact_id)
+        )
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise InputError(f"no fact {fact_id} in the register")
+        fact = _fact(row, row["article_name"])
+        if action in ("confirm", "reject") and changes:
+            raise InputError(f"a {action} review takes no changes")
+        try:
+            apply_review(fact, action, changes)
+        except ValueError as error:
+            raise InputError(f"fact {fact_id}: {error}") from None
+        at = _now()
+        review_id = _new_id(
+            conn,
+            sa.insert(reviews).values(
+                action=action,
+                by=by,
+                why=why,
+                at=at,
+                article=row["article_name"],
+                supplier=fact.supplier,
+                recipient=fact.recipient,
+                system=fact.system,
+                stage=str(fact.stage),
+                lot=fact.lot or 1,
+                changes=json.dumps(dict(changes), sort_keys=True) if changes else None,
+                fact_id=fact_id,
+                deal_id=row["deal_id"],
+            ),
+        )
+        return Review(
+            review_id,
+            action,
+            by,
+            why,
+            at,
+            row["article_name"],
+            fact_id,
+            row["deal_id"],
+            dict(changes),
+        )
+
+    def iter_reviews(self, *, deal_id: str | None = None) -> list[Review]:
+        """The reviews made, oldest first (of facts reviewed while in ``deal_id``, if given)."""
+        query = sa.select(reviews).order_by(reviews.c.id)
+        if deal_id is not None:
+            query = query.where(reviews.c.deal_id == deal_id)
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise self._error("cannot read reviews", error) from None
+        return [
+            Review(
+                row["id"],
+                row["action"],
+                row["by"],
+                row["why"],
+                row["at"],
+                row["article"],
+                row["fact_id"],
+                row["deal_id"],
+                json.loads(row["changes"] or "{}"),
+            )
+            for row in rows
+        ]
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -1215,9 +1458,17 @@ def _load_deals(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Dea
     found: list[Fact] = []
     dated: dict[str, Article] = {}
     names: dict[str, str] = {}
-    for row in conn.execute(query).mappings():
+    confirmed: set[Fact] = set()
+    rows = conn.execute(query).mappings().all()
+    reviewed = _load_reviews(conn, {row["article_name"] for row in rows})
+    for row in rows:
         key = str(row["article_id"])
-        found.append(_fact(row, key))
+        fact, sure = _reviewed(_fact(row, key), row["article_name"], reviewed)
+        if fact is None:
+            continue
+        found.append(fact)
+        if sure:
+            confirmed.add(fact)
         if key not in dated:
             names[key] = row["article_name"]
             dated[key] = Article(
@@ -1227,16 +1478,126 @@ def _load_deals(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Dea
                 url=row["article_url"],
                 source=row["article_source"],
             )
-    return [
-        dataclasses.replace(
-            deal,
-            timeline=tuple(
-                dataclasses.replace(event, article_id=names[event.article_id])
-                for event in deal.timeline
-            ),
+    merged = merge_deals(found, dated, confirmed=confirmed.__contains__)
+    return [_rename_articles(deal, names) for deal in merged]
+
+
+def _rename_articles(deal: Deal, names: dict[str, str]) -> Deal:
+    """``deal`` with every article named by its name instead of its row id."""
+    return dataclasses.replace(
+        deal,
+        timeline=tuple(
+            dataclasses.replace(event, article_id=names[event.article_id])
+            for event in deal.timeline
+        ),
+        corroboration=tuple(
+            dataclasses.replace(c, articles=tuple(sorted(names[a] for a in c.articles)))
+            for c in deal.corroboration
+        ),
+        contradictions=tuple(
+            dataclasses.replace(
+                c, asserted_in=names[c.asserted_in], contradicted_in=names[c.contradicted_in]
+            )
+            for c in deal.contradictions
+        ),
+    )
+
+
+def _same_fact(conn: Connection, fact_id: int) -> sa.ColumnElement[bool]:
+    """Facts with the key of fact ``fact_id`` in articles of its article's name: the facts
+    its reviews apply to (re-extractions of the same statement)."""
+    row = (
+        conn.execute(
+            sa.select(facts, articles.c.name.label("article_name"))
+            .select_from(facts.join(articles, facts.c.article_id == articles.c.id))
+            .where(facts.c.id == fact_id)
         )
-        for deal in merge_deals(found, dated)
-    ]
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return facts.c.id == fact_id
+    names = sa.select(articles.c.id).where(articles.c.name == row["article_name"])
+    same = [facts.c.article_id.in_(names), facts.c.stage == row["stage"]]
+    for column in (facts.c.supplier, facts.c.recipient, facts.c.system):
+        value = row[column.name]
+        same.append(column.is_(None) if value is None else column == value)
+    return sa.and_(*same)
+
+
+def _rekey_facts(conn: Connection, condition: sa.ColumnElement[bool] | None = None) -> set[str]:
+    """Give facts (those matching ``condition``, or all) the deal id the merge rules and the
+    analyst's reviews give them now; returns every deal id touched, before and after."""
+    query = sa.select(facts, articles.c.name.label("article_name")).select_from(
+        facts.join(articles, facts.c.article_id == articles.c.id)
+    )
+    if condition is not None:
+        query = query.where(condition)
+    rows = conn.execute(query).mappings().all()
+    reviewed = _load_reviews(conn, {row["article_name"] for row in rows})
+    moved = []
+    touched: set[str] = set()
+    for row in rows:
+        fact = _fact(row, row["article_name"])
+        key = fact_deal_id(_reviewed(fact, row["article_name"], reviewed)[0] or fact)
+        touched.update((key, row["deal_id"]))
+        if key != row["deal_id"]:
+            moved.append({"fact_id": row["id"], "new_deal_id": key})
+    if moved:
+        conn.execute(
+            sa.update(facts)
+            .where(facts.c.id == sa.bindparam("fact_id"))
+            .values(deal_id=sa.bindparam("new_deal_id")),
+            moved,
+        )
+    return touched
+
+
+_ReviewKey = tuple[str, str | None, str | None, str | None, str, int]
+
+
+def _review_key(article: str, fact: Fact) -> _ReviewKey:
+    return (article, fact.supplier, fact.recipient, fact.system, str(fact.stage), fact.lot or 1)
+
+
+def _load_reviews(conn: Connection, names: set[str]) -> dict[_ReviewKey, list[Any]]:
+    """The reviews of facts of articles with these names, by fact key, in order made."""
+    found: dict[_ReviewKey, list[Any]] = {}
+    if not names:
+        return found
+    query = sa.select(reviews).where(reviews.c.article.in_(sorted(names))).order_by(reviews.c.id)
+    for row in conn.execute(query).mappings():
+        key = (
+            row["article"],
+            row["supplier"],
+            row["recipient"],
+            row["system"],
+            row["stage"],
+            row["lot"],
+        )
+        found.setdefault(key, []).append(row)
+    return found
+
+
+def _reviewed(
+    fact: Fact, article: str, found: dict[_ReviewKey, list[Any]]
+) -> tuple[Fact | None, bool]:
+    """``fact`` after its reviews (``None`` when rejected), and whether it was confirmed.
+
+    Reviews apply in the order made: an edit sets fields, a rejection drops the fact until
+    a later confirmation takes it back.
+    """
+    rejected = confirmed = False
+    for review in found.get(_review_key(article, fact), ()):
+        action = review["action"]
+        if action == "reject":
+            rejected, confirmed = True, False
+        elif action == "confirm":
+            rejected, confirmed = False, True
+        else:
+            edited = apply_review(fact, action, json.loads(review["changes"] or "{}"))
+            fact = edited or fact
+    return (None, False) if rejected else (fact, confirmed)
 
 
 def _recompute_deals(conn: Connection, keys: set[str]) -> None:
