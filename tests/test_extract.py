@@ -90,6 +90,15 @@ def facts_of(text: str) -> set[tuple[object, ...]]:
             "Turkey was removed from the F-35 programme in 2019.",
             ("USA", "TUR", "F-35", "cancelled", "asserted", 1),
         ),
+        (
+            "Greece signed a letter of offer and acceptance for 20 F-35 jets with the United"
+            " States.",
+            ("USA", "GRC", "F-35", "contract", "asserted", 1),
+        ),
+        (
+            "The Philippines is eyeing the purchase of Gripen jets from Sweden.",
+            ("SWE", "PHL", "Gripen", "interest", "asserted", 1),
+        ),
     ],
 )
 def test_extract_rules_find_the_stated_fact(text: str, expected: tuple[object, ...]) -> None:
