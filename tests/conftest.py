@@ -244,3 +244,81 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'register.db'}"
     build_web_register(url)
     return url
+
+
+#: The environment variable naming a PostgreSQL database the ``postgres`` tests may use
+#: (``.ci/run`` starts a server and sets it; ``.ci/start-postgres DIR`` does it by hand).
+PG_URL_ENV = "ARMSLEDGER_TEST_PG_URL"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database of its own, dropped afterwards.
+
+    Skipped, with the reason, when ``ARMSLEDGER_TEST_PG_URL`` is unset or its server is
+    not answering.
+    """
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        pytest.skip(f"{PG_URL_ENV} is not set: no PostgreSQL server to test against")
+    admin_url = sa.make_url(base).set(drivername="postgresql+psycopg")
+    name = f"armsledger_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        pytest.skip(f"{PG_URL_ENV}: the PostgreSQL server is not answering ({error.orig})")
+    try:
+        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def register_snapshot(url: str) -> dict[str, Any]:
+    """What a register holds, independent of row ids and of the order articles came in."""
+    with Register(url) as register:
+        found = sorted(
+            (
+                f.article_id,
+                f.supplier or "",
+                f.recipient or "",
+                f.system or "",
+                str(f.stage),
+                f.lot or 1,
+                str(f.modality),
+                tuple(span.text for span in f.spans),
+            )
+            for f in register.iter_facts()
+        )
+        deals = sorted(
+            (
+                d.id,
+                str(d.stage),
+                d.first_seen,
+                d.last_seen,
+                d.quantity,
+                d.value,
+                d.n_facts,
+                d.n_articles,
+            )
+            for d in register.query_deals(limit=10_000).items
+        )
+        timelines = sorted(
+            (deal.id, tuple(sorted((e.article_id, str(e.stage)) for e in deal.timeline)))
+            for deal in register.iter_deals()
+        )
+        return {
+            "articles": sorted(a.content_hash for a in register.iter_articles()),
+            "facts": found,
+            "deals": deals,
+            "timelines": timelines,
+        }

@@ -354,6 +354,25 @@ def test_cli_export_parquet(db: str, tmp_path: Path) -> None:
     assert pq.read_table(out).column("quantity_count").to_pylist() == [36, None]
 
 
+def test_cli_export_flows_as_graphml(db: str, tmp_path: Path) -> None:
+    import networkx as nx
+
+    out = tmp_path / "flows.graphml"
+    result = invoke(
+        "export", "--db", db, "--what", "flows", "--format", "graphml", "--output", str(out)
+    )
+    assert result.exit_code == 0, result.stderr
+    graph = nx.read_graphml(out)
+    assert [(s, r, int(d["deals"])) for s, r, d in graph.edges(data=True)] == [("FRA", "IND", 1)]
+    assert graph.nodes["IND"]["label"] == "India"
+
+
+def test_cli_export_flows_only_as_a_graph(db: str) -> None:
+    result = invoke("export", "--db", db, "--what", "flows", "--format", "csv")
+    assert result.exit_code == 2
+    assert "flows are written as graphml or gexf" in result.stderr
+
+
 # --- evaluate --------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from armsledger.errors import ArmsLedgerError, ConfigError
-from armsledger.export import DEAL_SCHEMA, FACT_SCHEMA, export_deals, export_facts
+from armsledger.export import DEAL_SCHEMA, FACT_SCHEMA, export_deals, export_facts, export_flows
 from armsledger.model import (
     Deal,
     DealEvent,
@@ -234,3 +234,22 @@ def test_export_unwritable_path_is_an_error(tmp_path: Path) -> None:
     target = tmp_path / "no-such-folder" / "facts.csv"
     with pytest.raises(ArmsLedgerError, match=r"facts\.csv: cannot write the export"):
         export_facts(FakeRegister(), "csv", target)
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_export_flows_graph_reads_back_in_networkx(tmp_path: Path, fmt: str) -> None:
+    import networkx as nx
+
+    path = tmp_path / f"flows.{fmt}"
+    export_flows(FakeRegister(), fmt, path, {"FRA": "France", "IND": "India"}.get)
+    graph = (nx.read_graphml if fmt == "graphml" else nx.read_gexf)(path)
+    # the deal with no recipient has no edge to draw
+    assert sorted(graph.nodes) == ["FRA", "IND"]
+    assert graph.nodes["FRA"]["label"] == "France"
+    edge = graph.edges["FRA", "IND"]
+    assert (int(edge["deals"]), int(edge["facts"]), edge["systems"]) == (1, 2, "Zephyr")
+
+
+def test_export_flows_refuses_a_table_format() -> None:
+    with pytest.raises(ConfigError, match="flows format 'csv' is not one of graphml, gexf"):
+        export_flows(FakeRegister(), "csv", io.BytesIO())

@@ -366,7 +366,8 @@ def test_store_creates_tables_added_since_version_1(
     with Register(f"sqlite:///{path}") as register:
         register.save_article(delivery_article, [])
     with sqlite3.connect(path) as conn:  # a register written before these tables existed
-        for table in ("feed_state", "article_signatures", "article_sources"):
+        tables = ("feed_state", "article_signatures", "article_sources", "batch_partitions")
+        for table in (*tables, "alembic_version"):  # and before migrations
             conn.execute(f"DROP TABLE {table}")
     with Register(f"sqlite:///{path}") as register:
         assert register.get_article("delivery.txt") == delivery_article
@@ -536,3 +537,21 @@ def test_store_flows_and_counts_by_year_and_stage(web_register: Register) -> Non
         (2017, Stage.CONTRACT, 1),
         (2019, Stage.DELIVERY, 1),
     ]
+
+
+def test_store_migrations_give_the_declared_tables(tmp_path: Path) -> None:
+    """A change to the tables needs a migration (src/armsledger/migrations/versions)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from armsledger import migrations
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    Register(url).close()
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert migrations.current_revision(conn) == migrations.head_revision()
+            assert compare_metadata(MigrationContext.configure(conn), store.metadata) == []
+    finally:
+        engine.dispose()

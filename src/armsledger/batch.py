@@ -176,68 +176,16 @@ def ingest_paths(
     if extractor is None and extract is extract_module.extract_facts:
         extractor = extract_module.EXTRACTOR
     options = replace(read_options or ReadOptions(), max_bytes=max_bytes)
-    summary = IngestSummary()
-    index = _DuplicateSearch(register) if duplicates else None
-
-    def record(outcome: Outcome) -> None:
-        summary.add(outcome, keep=keep == "all")
-        if progress is not None:
-            progress(outcome)
-
-    def fail(source: str, error: ArmsLedgerError) -> None:
-        reason = str(error)
-        register.save_reject(source, reason)
-        record(Outcome(source, "failed", reason))
-        if on_error == "raise":
-            raise error
-
-    def save(article: Article, source: str) -> None:
-        article = with_language(article)
-        if register.has_article(article):
-            if index is not None and article.url and index.add_source(article, 1.0):
-                same = "the same text as a stored article; kept as a further source"
-                record(Outcome(source, "duplicate", same))
-            else:
-                record(Outcome(source, "unchanged"))
-            return
-        signature = index.signature(article) if index is not None else None
-        if index is not None and signature is not None:
-            match = index.find(signature)
-            if match is not None:
-                if index.add_source(article, match.similarity, original=str(match.key)):
-                    copy = (
-                        f"a copy of a stored article (similarity {match.similarity:.2f}); "
-                        "kept as a further source"
-                    )
-                    record(Outcome(source, "duplicate", copy))
-                else:
-                    record(Outcome(source, "unchanged"))
-                return
-        reason: str | None = None
-        name: str | None = extractor
-        if article.language not in (None, EXTRACTED_LANGUAGE):
-            reason = (
-                f"language {article.language!r}: stored without extraction "
-                f"(the extractor reads {EXTRACTED_LANGUAGE!r} only)"
-            )
-            found: list[Fact] = []
-            name = None
-        else:
-            found = extract(article)
-        try:
-            status = register.save_article(
-                article,
-                found,
-                extractor=name,
-                signature=index.encode(signature) if index is not None else None,
-            )
-        except StoreError as error:
-            fail(source, error)
-            return
-        if status == "stored" and index is not None:
-            index.add(article.content_hash, signature)
-        stored = status == "stored"
-        record(Outcome(source, status, reason if stored else None, len(found) if stored else 0))
+    writer = Writer(
+        register,
+        extract=extract,
+        on_error=on_error,
+        progress=progress,
+        extractor=extractor,
+        keep=keep,
+        duplicates=duplicates,
+    )
+    summary, record, fail, save = writer.summary, writer.record, writer.fail, writer.save
 
     seen: set[Path] = set()
     for path in paths:
@@ -293,6 +241,124 @@ def _read_records(
             close()
 
 
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """An article read, language-detected and extracted elsewhere (a Dask worker), to save.
+
+    Attributes:
+        article: the article, its ``language`` detected.
+        facts: its facts (none where it is not in :data:`EXTRACTED_LANGUAGE`).
+        signature: its text's MinHash signature as bytes, or ``None``.
+    """
+
+    article: Article
+    facts: list[Fact]
+    signature: bytes | None = None
+
+
+class Writer:
+    """Saves articles one by one into a register, as :func:`ingest_paths` does, and keeps
+    the :class:`IngestSummary`: the one writer of a batch whose reading and extraction may
+    happen elsewhere (:mod:`armsledger.parallel`).
+
+    Args are those of :func:`ingest_paths`.
+    """
+
+    def __init__(
+        self,
+        register: Register,
+        *,
+        extract: Callable[[Article], list[Fact]] = extract_module.extract_facts,
+        on_error: Literal["raise", "skip"] = "skip",
+        progress: Callable[[Outcome], None] | None = None,
+        extractor: str | None = None,
+        keep: Literal["all", "problems"] = "all",
+        duplicates: bool = True,
+    ) -> None:
+        self.summary = IngestSummary()
+        self._register = register
+        self._extract = extract
+        self._on_error = on_error
+        self._progress = progress
+        self._extractor = extractor
+        self._keep = keep
+        self._index = _DuplicateSearch(register) if duplicates else None
+
+    def record(self, outcome: Outcome) -> None:
+        """Count an outcome and report it to ``progress``."""
+        self.summary.add(outcome, keep=self._keep == "all")
+        if self._progress is not None:
+            self._progress(outcome)
+
+    def fail(self, source: str, error: ArmsLedgerError) -> None:
+        """Record a failed input as a reject (and raise its error with ``on_error="raise"``)."""
+        reason = str(error)
+        self._register.save_reject(source, reason)
+        self.record(Outcome(source, "failed", reason))
+        if self._on_error == "raise":
+            raise error
+
+    def save(self, article: Article, source: str, done: Extracted | None = None) -> None:
+        """Save one article: unchanged, a duplicate, or stored with its facts.
+
+        ``done`` gives the article as already language-detected and extracted, with its
+        signature; without it, both happen here.
+        """
+        register, index, extractor = self._register, self._index, self._extractor
+        record = self.record
+        article = done.article if done is not None else with_language(article)
+        if register.has_article(article):
+            if index is not None and article.url and index.add_source(article, 1.0):
+                same = "the same text as a stored article; kept as a further source"
+                record(Outcome(source, "duplicate", same))
+            else:
+                record(Outcome(source, "unchanged"))
+            return
+        signature: Any = None
+        if index is not None:
+            if done is not None and done.signature is not None:
+                signature = index.decode(done.signature)
+            else:
+                signature = index.signature(article)
+        if index is not None and signature is not None:
+            match = index.find(signature)
+            if match is not None:
+                if index.add_source(article, match.similarity, original=str(match.key)):
+                    copy = (
+                        f"a copy of a stored article (similarity {match.similarity:.2f}); "
+                        "kept as a further source"
+                    )
+                    record(Outcome(source, "duplicate", copy))
+                else:
+                    record(Outcome(source, "unchanged"))
+                return
+        reason: str | None = None
+        name: str | None = extractor
+        if article.language not in (None, EXTRACTED_LANGUAGE):
+            reason = (
+                f"language {article.language!r}: stored without extraction "
+                f"(the extractor reads {EXTRACTED_LANGUAGE!r} only)"
+            )
+            found: list[Fact] = []
+            name = None
+        else:
+            found = done.facts if done is not None else self._extract(article)
+        try:
+            status = register.save_article(
+                article,
+                found,
+                extractor=name,
+                signature=index.encode(signature) if index is not None else None,
+            )
+        except StoreError as error:
+            self.fail(source, error)
+            return
+        if status == "stored" and index is not None:
+            index.add(article.content_hash, signature)
+        stored = status == "stored"
+        record(Outcome(source, status, reason if stored else None, len(found) if stored else 0))
+
+
 class _DuplicateSearch:
     """The register's article signatures in a MinHash LSH index, loaded on first use."""
 
@@ -319,6 +385,12 @@ class _DuplicateSearch:
 
         self._loaded()
         return signature(article.text)
+
+    def decode(self, data: bytes) -> Any:
+        from armsledger.duplicates import signature_from_bytes
+
+        self._loaded()
+        return signature_from_bytes(data)
 
     def encode(self, minhash: Any) -> bytes | None:
         from armsledger.duplicates import signature_bytes

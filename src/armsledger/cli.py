@@ -382,6 +382,97 @@ def _print_summary(summary: Any) -> None:
             click.echo(f"{outcome.status}: {where}{reason}")
 
 
+# --- batch -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="INPUT...")
+@_db_option
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="dask",
+    show_default=True,
+    help="Run the partitions on a Dask cluster, or one after another in this process.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="A running Dask scheduler (tcp://HOST:8786) [default: start a LocalCluster].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Worker processes of the LocalCluster started without --scheduler.",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many partitions the article files make [default: one per 100 files].",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["skip", "raise"]),
+    default="skip",
+    show_default=True,
+    help="On an input that cannot be read: record it and go on, or stop with its error.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Fail files, and records of dumps and archives, larger than this many bytes.",
+)
+def batch(
+    paths: tuple[str, ...],
+    db: str | None,
+    engine: Literal["local", "dask"],
+    scheduler: str | None,
+    workers: int,
+    partitions: int | None,
+    on_error: Literal["skip", "raise"],
+    max_bytes: int,
+) -> None:
+    """Ingest many inputs with Dask: read and extract partitions of them on workers, and
+    save them here. Resumes a run stopped part way.
+
+    Reports as ``ingest`` does, then the partitions done and resumed; exits with 1 if any
+    input failed.
+    """
+    from armsledger.parallel import batch_paths
+
+    if scheduler is not None and engine == "local":
+        raise click.UsageError("--scheduler needs --engine dask")
+    inputs = [_input(value) for value in paths]
+    with contextlib.ExitStack() as stack:
+        register = stack.enter_context(_register(db))
+        advance = stack.enter_context(_progress_bar(_count_inputs(inputs)))
+        report = batch_paths(
+            inputs,
+            register,
+            engine=engine,
+            scheduler=scheduler,
+            workers=workers,
+            partitions=partitions,
+            on_error=on_error,
+            progress=advance,
+            max_bytes=max_bytes,
+            keep="problems",
+        )
+    _print_summary(report.summary)
+    click.echo(
+        f"partitions {report.partitions}, resumed {report.resumed} "
+        f"(finished by an earlier run of the same inputs)"
+    )
+    if report.summary.failed:
+        sys.exit(1)
+
+
 # --- deals -------------------------------------------------------------------------------
 
 
@@ -545,6 +636,113 @@ def deal(deal_id: str, db: str | None, fmt: str) -> None:
     console.print(table)
 
 
+# --- changes and alerts ------------------------------------------------------------------
+
+_since_required = click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    required=True,
+    help="Changes reported on or after this date (by the articles' dates).",
+)
+
+
+@cli.command()
+@_db_option
+@_since_required
+@_format_option
+def changes(db: str | None, since: Any, fmt: str) -> None:
+    """List what changed since a date: new deals, changes of stage, new contradictions."""
+    from armsledger.alerts import changes_summary, find_changes
+
+    with _register(db) as register:
+        found = find_changes(register.iter_deals(since=since.date()), since.date())
+    if fmt == "json":
+        click.echo(json.dumps([c.to_dict() for c in found], indent=2, ensure_ascii=False))
+        return
+    counts = changes_summary(found)
+    click.echo(
+        f"changes since {since.date().isoformat()}: {len(found)} "
+        f"(new {counts['new']}, stage {counts['stage']}, "
+        f"contradiction {counts['contradiction']})"
+    )
+    if not found:
+        return
+    table = Table()
+    for column in ("date", "kind", "deal", "supplier", "recipient", "system", "lot", "stage"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for change in found:
+        c = change.contradiction
+        if change.kind == "stage":
+            detail = f"was {change.previous_stage}"
+        elif c is not None:
+            detail = f"{c.kind}: {c.stage} in {c.asserted_in}, against {c.contradicted_in}"
+        else:
+            detail = ""
+        _add_row(
+            table,
+            change.date.isoformat() if change.date else "",
+            change.kind,
+            change.deal.id,
+            change.deal.supplier or "",
+            change.deal.recipient or "",
+            change.deal.system or "",
+            str(change.deal.lot),
+            change.deal.stage or "",
+            detail,
+        )
+    _console().print(table)
+
+
+@cli.command()
+@_db_option
+@click.option(
+    "--watchlist",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A YAML file of rules (name and any of supplier, recipient, system, category).",
+)
+@_since_required
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append the alerts to this file, one JSON object a line [default: standard output].",
+)
+@click.option("--webhook", metavar="URL", help="POST each alert as a JSON body to this URL.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for the webhook.",
+)
+def alerts(
+    db: str | None,
+    watchlist: Path,
+    since: Any,
+    output: Path | None,
+    webhook: str | None,
+    timeout: float,
+) -> None:
+    """Emit one JSON line per change since a date that matches a watchlist rule."""
+    from armsledger.alerts import find_changes, load_watchlist, match_alerts, post_webhook
+    from armsledger.alerts import save_alerts as save
+
+    rules = load_watchlist(watchlist)
+    with _register(db) as register:
+        found = find_changes(register.iter_deals(since=since.date()), since.date())
+    matched = match_alerts(found, rules)
+    if output is not None:
+        save(matched, output)
+    if webhook:
+        post_webhook(matched, webhook, timeout=timeout)
+    if output is None and not webhook:
+        save(matched, sys.stdout)
+    click.echo(f"alerts: {len(matched)} of {len(found)} changes", err=True)
+
+
 # --- review ------------------------------------------------------------------------------
 
 
@@ -634,16 +832,17 @@ def review(
 @_db_option
 @click.option(
     "--what",
-    type=click.Choice(["facts", "deals"]),
+    type=click.Choice(["facts", "deals", "flows"]),
     required=True,
-    help="Every fact (with its article and deal ids), or every deal.",
+    help="Every fact (with its article and deal ids), every deal, or the flows between states.",
 )
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "parquet"]),
+    type=click.Choice(["csv", "json", "parquet", "graphml", "gexf"]),
     required=True,
-    help="CSV and Parquet are flat tables; JSON keeps the fact format's nesting.",
+    help="CSV and Parquet are flat tables; JSON keeps the fact format's nesting; "
+    "GraphML and GEXF (flows only) are graphs for Gephi and networkx.",
 )
 @click.option(
     "--output",
@@ -652,9 +851,13 @@ def review(
     help="Write to this file [default: standard output].",
 )
 def export(db: str | None, what: str, fmt: str, output: Path | None) -> None:
-    """Write the register's facts or deals as CSV, JSON or Parquet."""
-    from armsledger.export import export_deals, export_facts
+    """Write the register's facts or deals as CSV, JSON or Parquet, or its flows as a graph."""
+    from armsledger.export import GRAPH_FORMATS, export_deals, export_facts, export_flows
 
+    if (what == "flows") != (fmt in GRAPH_FORMATS):
+        raise click.UsageError(
+            "flows are written as graphml or gexf, facts and deals as csv, json or parquet"
+        )
     out: Any = output
     if out is None:
         out = sys.stdout.buffer
@@ -664,9 +867,110 @@ def export(db: str | None, what: str, fmt: str, output: Path | None) -> None:
                 hint="give --output FILE",
             )
     with _register(db) as register:
-        (export_facts if what == "facts" else export_deals)(register, fmt, out)
+        if what == "flows":
+            from armsledger.catalog import load_catalog
+
+            export_flows(register, fmt, out, load_catalog().state_name)
+        else:
+            (export_facts if what == "facts" else export_deals)(register, fmt, out)
     if output is None:
         out.flush()
+
+
+# --- compare-sipri -----------------------------------------------------------------------
+
+
+@cli.command("compare-sipri")
+@click.argument(
+    "sipri_file", metavar="REGISTER.csv", type=click.Path(dir_okay=False, path_type=Path)
+)
+@_db_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="A summary and tables, the register's deals in the SIPRI file's columns, or JSON.",
+)
+def compare_sipri(sipri_file: Path, db: str | None, fmt: str) -> None:
+    """Compare the register's deals with a SIPRI trade-register export (REGISTER.csv)."""
+    from armsledger.serialize import deal_to_dict
+    from armsledger.sipri import compare_register, load_sipri, save_sipri_csv
+
+    sipri = load_sipri(sipri_file)
+    with _register(db) as register:
+        found = register.iter_deals()
+    comparison = compare_register(found, sipri)
+    if fmt == "csv":
+        save_sipri_csv(found, comparison, sys.stdout)
+        return
+    if fmt == "json":
+
+        def sipri_dict(record: Any) -> dict[str, Any]:
+            return {
+                "record": record.record,
+                "supplier": record.supplier_name,
+                "recipient": record.recipient_name,
+                "designation": record.designation,
+                "order_year": record.order_year,
+                "ordered": record.ordered,
+                "delivered": record.delivered,
+                "delivery_years": list(record.delivery_years),
+            }
+
+        def key(deal: Deal) -> dict[str, Any]:
+            return {k: deal_to_dict(deal)[k] for k in ("id", "supplier", "recipient", "system")}
+
+        data = {
+            "summary": comparison.summary(),
+            "absent": [{**key(d), "stage": d.stage} for d in comparison.absent],
+            "covered": [
+                {**key(m.deal), "sipri": [sipri_dict(r) for r in m.sipri]}
+                for m in comparison.covered
+            ],
+            "disagreements": [
+                {
+                    **key(d.deal),
+                    "stage": d.news_stage,
+                    "sipri_stage": d.sipri_stage,
+                    "sipri": sipri_dict(d.sipri),
+                    "after_last_report": d.later,
+                    "note": d.describe(),
+                }
+                for d in comparison.disagreements
+            ],
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    console = _console()
+    for line in comparison.summary():
+        console.print(Text(line))
+
+    def deal_table(title: str, rows: Sequence[tuple[Deal, str]], column: str) -> None:
+        if not rows:
+            return
+        table = Table(title=title, title_justify="left")
+        for name in ("deal", "supplier", "recipient", "system", "stage"):
+            table.add_column(name, no_wrap=True)
+        if column:
+            table.add_column(column, overflow="fold")
+        for deal, detail in rows:
+            cells = [deal.id, deal.supplier or "", deal.recipient or "", deal.system or ""]
+            _add_row(table, *cells, deal.stage or "", *([detail] if column else []))
+        console.print(table)
+
+    deal_table("absent from SIPRI", [(d, "") for d in comparison.absent], "")
+    deal_table(
+        "also in SIPRI",
+        [(m.deal, "; ".join(r.describe() for r in m.sipri)) for m in comparison.covered],
+        "SIPRI deals",
+    )
+    deal_table(
+        "stage disagreements",
+        [(d.deal, d.describe()) for d in comparison.disagreements],
+        "how",
+    )
 
 
 # --- evaluate ----------------------------------------------------------------------------

@@ -8,6 +8,10 @@ CSV and Parquet are flat tables: ``quantity`` becomes ``quantity_count`` and
 JSON only). Every fact row carries its ``article`` and its ``deal`` id.
 
 All three are written as the rows come, so an export never holds the whole register.
+
+Flows (who supplies whom) are written as a graph for Gephi and networkx users: GraphML or
+GEXF, a node per state and an edge per supplier and recipient with its deal and fact counts
+and systems.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import networkx as nx
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -28,10 +33,21 @@ from armsledger.merge import fact_deal_id
 from armsledger.model import Deal, Fact
 from armsledger.serialize import deal_to_dict, fact_to_dict
 
-__all__ = ["FORMATS", "DEAL_SCHEMA", "FACT_SCHEMA", "export_deals", "export_facts"]
+__all__ = [
+    "FORMATS",
+    "GRAPH_FORMATS",
+    "DEAL_SCHEMA",
+    "FACT_SCHEMA",
+    "export_deals",
+    "export_facts",
+    "export_flows",
+]
 
 #: The formats an export can be written in.
 FORMATS: tuple[str, ...] = ("csv", "json", "parquet")
+
+#: The formats the flows graph can be written in.
+GRAPH_FORMATS: tuple[str, ...] = ("graphml", "gexf")
 
 #: Rows per Parquet row group: large enough to compress well, small enough to stream.
 _PARQUET_BATCH = 10_000
@@ -219,3 +235,51 @@ def export_deals(register: DealRegister, fmt: str, out: IO[bytes] | Path | str) 
         ArmsLedgerError: the output file cannot be written.
     """
     _export(register.iter_deals(), fmt, out, DEAL_SCHEMA, deal_to_dict, _flat_deal_row)
+
+
+def flow_graph(deals: Iterable[Deal], name: Callable[[str], str] = str) -> nx.DiGraph:
+    """Who supplies whom: a node per state (``label`` its name), an edge per supplier and
+    recipient with its ``deals``, ``facts`` and ``systems`` (sorted, comma-separated).
+    Deals with an unknown party are left out: a graph edge needs both ends."""
+    graph = nx.DiGraph()
+    systems: dict[tuple[str, str], set[str]] = {}
+    for deal in deals:
+        if not deal.supplier or not deal.recipient:
+            continue
+        for code in (deal.supplier, deal.recipient):
+            if code not in graph:
+                graph.add_node(code, label=name(code))
+        edge = (deal.supplier, deal.recipient)
+        if not graph.has_edge(*edge):
+            graph.add_edge(*edge, deals=0, facts=0)
+        graph.edges[edge]["deals"] += 1
+        graph.edges[edge]["facts"] += len(deal.timeline)
+        if deal.system:
+            systems.setdefault(edge, set()).add(deal.system)
+    for edge in graph.edges:
+        graph.edges[edge]["systems"] = ", ".join(sorted(systems.get(edge, ())))
+    return graph
+
+
+def export_flows(
+    register: DealRegister,
+    fmt: str,
+    out: IO[bytes] | Path | str,
+    name: Callable[[str], str] = str,
+) -> None:
+    """Write the supplier-to-recipient flows of the register as a GraphML or GEXF graph.
+
+    Raises:
+        ConfigError: ``fmt`` is not one of ``GRAPH_FORMATS``.
+        ArmsLedgerError: the output file cannot be written.
+    """
+    if fmt not in GRAPH_FORMATS:
+        raise ConfigError(f"flows format {fmt!r} is not one of {', '.join(GRAPH_FORMATS)}")
+    graph = flow_graph(register.iter_deals(), name)
+    write = nx.write_graphml if fmt == "graphml" else nx.write_gexf
+    try:
+        write(graph, out)
+    except OSError as error:
+        raise ArmsLedgerError(
+            f"{out}: cannot write the export: {error.strerror or error}"
+        ) from error

@@ -26,11 +26,20 @@ PostgreSQL (no SQLite-only SQL). Column names are FORMAT.md's field names. Table
 ``reviews``
     the analyst's reviews of facts (confirm, reject, edit, merge or split deals), with who,
     when and why: the audit trail, and what every later read and rebuild applies.
+``batch_partitions``
+    the partitions of the inputs each ``batch`` run has finished (:mod:`armsledger.batch`).
 ``register_info``
     the schema version, checked on opening.
 
+Opening a register brings its tables to the newest schema by the migrations of
+:mod:`armsledger.migrations` (Alembic), the same on SQLite and PostgreSQL.
+
 Every write of an article is one transaction: the article, its facts and the deals they
-touch are written together or not at all.
+touch are written together or not at all. Several processes may write one PostgreSQL
+register at once: a transaction that recomputes deals first takes an advisory lock per deal
+id (in sorted order, so two writers never wait on each other in a circle), so the writer
+that recomputes a deal second sees the first one's facts, and no fact is lost from a deal.
+Readers take no locks and are never blocked.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from armsledger import migrations
 from armsledger.errors import ArmsLedgerError, InputError, StoreError
 from armsledger.merge import apply_review, fact_deal_id, merge_deals
 from armsledger.model import (
@@ -266,6 +276,17 @@ reviews = sa.Table(
     sa.Column("deal_id", sa.String(64)),
 )
 
+#: The partitions of its inputs that a ``batch`` run has finished (revision 0002): ``run``
+#: names the run's inputs and partitioning, so a run started again skips these.
+batch_partitions = sa.Table(
+    "batch_partitions",
+    metadata,
+    sa.Column("run", sa.String(64), primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("articles", sa.Integer, nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Review:
@@ -340,8 +361,9 @@ class Reject:
 class Register:
     """The register of articles, facts and deals at one database URL.
 
-    Opening creates the tables if they are absent. Use it as a context manager, or call
-    :meth:`close`.
+    Opening creates the tables if they are absent, or migrates them to the newest schema
+    (:mod:`armsledger.migrations`). A ``postgresql://`` URL is served by psycopg (version
+    3). Use it as a context manager, or call :meth:`close`.
 
     Raises:
         StoreError: the database cannot be opened, or holds a register of another schema
@@ -356,8 +378,8 @@ class Register:
         except (SQLAlchemyError, ValueError, ImportError) as error:
             raise StoreError(f"{_hide_password(url)}: cannot open the register ({error})") from None
         try:
-            metadata.create_all(self._engine)
             with self._engine.begin() as conn:
+                migrations.upgrade(conn)
                 version = conn.scalar(
                     sa.select(register_info.c.value).where(register_info.c.key == "schema_version")
                 )
@@ -660,18 +682,46 @@ class Register:
         except SQLAlchemyError as error:
             raise self._error(f"cannot record the state of feed {url}", error) from None
 
+    def save_partition(self, run: str, partition: int, n_articles: int) -> None:
+        """Record that ``batch`` run ``run`` has saved every input of ``partition``.
+
+        Raises:
+            StoreError: the write failed.
+        """
+        row = {"run": run, "partition": partition, "articles": n_articles, "finished_at": _now()}
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    sa.delete(batch_partitions).where(
+                        batch_partitions.c.run == run, batch_partitions.c.partition == partition
+                    )
+                )
+                conn.execute(sa.insert(batch_partitions).values(**row))
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot record partition {partition} of run {run}", error) from None
+
+    def finished_partitions(self, run: str) -> set[int]:
+        """The partitions ``batch`` run ``run`` has finished (:meth:`save_partition`)."""
+        query = sa.select(batch_partitions.c.partition).where(batch_partitions.c.run == run)
+        try:
+            with self._engine.connect() as conn:
+                return set(conn.scalars(query))
+        except SQLAlchemyError as error:
+            raise self._error(f"cannot read the partitions of run {run}", error) from None
+
     def rebuild_deals(self) -> int:
         """Recompute every deal from the facts, in one transaction; returns how many.
 
-        For use after the merge rules change, or to repair deals that two concurrent
-        writers on PostgreSQL each recomputed without the other's facts.
+        For use after the merge rules change. On PostgreSQL the deals table is locked
+        against other writers (not readers) until it is done.
         """
         try:
             with self._engine.begin() as conn:
+                _lock_deals(conn, (), everything=True)
                 conn.execute(sa.delete(deals))
                 _rekey_facts(conn)
                 keys = set(conn.scalars(sa.select(facts.c.deal_id).distinct()))
-                _recompute_deals(conn, keys)
+                _recompute_deals(conn, keys, locked=True)
         except SQLAlchemyError as error:
             raise self._error("cannot rebuild the deals", error) from None
         return len(keys)
@@ -1294,6 +1344,8 @@ class Register:
 
 
 def _create_engine(url: sa.URL) -> Engine:
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # psycopg 3, not SQLAlchemy's psycopg2
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
     options: dict[str, Any] = {"connect_args": {"timeout": 30}}
@@ -1440,8 +1492,11 @@ def _article(row: Any) -> Article:
 def _load_deals(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Deal]:
     """The deals of the facts matching ``condition``, merged as in memory.
 
-    Facts are merged under their article's row id, which is unique where names may not
-    be; each timeline event then gets its article's name back.
+    Facts are merged under their article's name and row id, which is unique where names
+    may not be; each timeline event then gets its article's name back. The name comes first
+    so that ties in the timeline's order (and so the deal's latest quantity and value) go
+    by name, never by the order the articles were stored in: a register written by two
+    processes at once holds the same deals as one written serially.
     """
     query = (
         sa.select(
@@ -1462,7 +1517,7 @@ def _load_deals(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Dea
     rows = conn.execute(query).mappings().all()
     reviewed = _load_reviews(conn, {row["article_name"] for row in rows})
     for row in rows:
-        key = str(row["article_id"])
+        key = f"{row['article_name']}\x00{row['article_id']}"
         fact, sure = _reviewed(_fact(row, key), row["article_name"], reviewed)
         if fact is None:
             continue
@@ -1600,11 +1655,39 @@ def _reviewed(
     return (None, False) if rejected else (fact, confirmed)
 
 
-def _recompute_deals(conn: Connection, keys: set[str]) -> None:
-    """Rewrite the deal rows of ``keys`` from every fact the register holds for them."""
+#: Above this many deals, a recomputation locks the deals table instead of each deal: a
+#: transaction may hold only so many locks (PostgreSQL's max_locks_per_transaction, 64 by
+#: default, times max_connections, shared by all).
+_MAX_DEAL_LOCKS = 256
+
+
+def _lock_deals(conn: Connection, ordered: Sequence[str], *, everything: bool = False) -> None:
+    """On PostgreSQL, wait for the deals ``ordered`` (sorted) to be free and hold them to the
+    end of the transaction: an advisory lock per deal id, or the whole table for many.
+
+    Under READ COMMITTED every later statement then sees the facts of the writers that held
+    them before, so a deal is never recomputed without another writer's committed facts.
+    Readers are not blocked: plain reads take neither kind of lock.
+    """
+    if conn.dialect.name != "postgresql":
+        return  # SQLite has one writer at a time already
+    if everything or len(ordered) > _MAX_DEAL_LOCKS:
+        conn.exec_driver_sql("LOCK TABLE deals IN EXCLUSIVE MODE")
+        return
+    for key in ordered:
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
+def _recompute_deals(conn: Connection, keys: set[str], *, locked: bool = False) -> None:
+    """Rewrite the deal rows of ``keys`` from every fact the register holds for them,
+    first locking them (:func:`_lock_deals`) unless ``locked`` says the caller has."""
     if not keys:
         return
     ordered = sorted(keys)
+    if not locked:
+        _lock_deals(conn, ordered)
     conn.execute(sa.delete(deals).where(deals.c.id.in_(ordered)))
     merged = _load_deals(conn, facts.c.deal_id.in_(ordered))
     per_deal = sa.select(facts.c.deal_id, sa.func.count(sa.distinct(facts.c.article_id)))

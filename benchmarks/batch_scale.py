@@ -1,0 +1,167 @@
+"""Articles per second of ``ingest`` and of ``batch`` on 1 and 2 Dask workers, with peak memory.
+
+Corpus: ``--articles`` generated article files in a temporary folder, one in five relevant (a
+mix of sentences from several development articles, ``../shared/dev``, read in place and
+never copied into the repository, so no two are wire copies of each other) and the rest
+irrelevant prose, each text different. Each mode writes a new SQLite register and runs in a
+process of its own, so its peak memory is its own:
+
+``ingest``
+    :func:`armsledger.batch.ingest_paths`, one process.
+``batch``
+    :func:`armsledger.parallel.batch_paths` on a LocalCluster of 1 or 2 worker processes
+    (one thread each); the peak resident memory of each worker is reported.
+
+    python benchmarks/batch_scale.py [--articles 2000] [--dev ../shared/dev]
+
+The issue's corpus of 100,000 articles is ``--articles 100000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from armsledger.ingest import read_article
+
+_WORDS = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "that",
+    "it",
+    "is",
+    "was",
+    "for",
+    "on",
+    "are",
+    "as",
+    "with",
+    "his",
+    "they",
+    "at",
+    "be",
+    "this",
+    "have",
+    "from",
+    "or",
+    "one",
+    "had",
+    "by",
+    "word",
+    "but",
+    "not",
+    "what",
+    "all",
+    "were",
+    "we",
+    "when",
+    "recipe",
+    "bakery",
+    "concert",
+    "garden",
+    "river",
+    "morning",
+]
+
+
+def _prose(rng: random.Random, n_words: int) -> str:
+    sentences = []
+    while sum(len(s.split()) for s in sentences) < n_words:
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 20))]
+        sentences.append(" ".join(words).capitalize() + ".")
+    return " ".join(sentences)
+
+
+def make_corpus(folder: Path, n: int, dev: Path) -> None:
+    """Write ``n`` article files to ``folder``: one in five relevant, all texts distinct."""
+    texts = [read_article(p).text for p in sorted(dev.glob("*.txt"))]
+    if not texts:
+        sys.exit(f"no .txt articles in {dev}")
+    sentences = [s.strip() + "." for t in texts for s in t.split(". ") if len(s.split()) > 4]
+    rng = random.Random(7)
+    for i in range(n):
+        if i % 5 == 0:
+            body = " ".join(rng.sample(sentences, 8)) + "\n\n" + _prose(rng, 120)
+        else:
+            body = _prose(rng, 300)
+        (folder / f"a{i:06d}.txt").write_text(body, encoding="utf-8")
+
+
+def _measure(mode: str, corpus: Path, db: Path, workers: int) -> dict[str, object]:
+    from armsledger.batch import ingest_paths
+    from armsledger.parallel import batch_paths
+    from armsledger.store import Register
+
+    with Register(f"sqlite:///{db}") as register:
+        start = time.perf_counter()
+        if mode == "ingest":
+            summary = ingest_paths([corpus], register, keep="problems")
+            peaks = {"main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+        else:
+            report = batch_paths([corpus], register, workers=workers, keep="problems")
+            summary, peaks = report.summary, report.peak_rss
+        seconds = time.perf_counter() - start
+        counts = register.counts()
+    n = summary.stored + summary.unchanged + summary.duplicate
+    return {
+        "mode": mode,
+        "workers": workers,
+        "articles": n,
+        "seconds": round(seconds, 2),
+        "articles_per_s": round(n / seconds, 1),
+        "peak_mb_per_worker": sorted(round(v / 2**20) for v in peaks.values()),
+        "facts": counts["facts"],
+        "deals": counts["deals"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    default_dev = Path(__file__).resolve().parents[2] / "shared" / "dev"
+    parser.add_argument("--dev", type=Path, default=default_dev)
+    parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:  # one mode, in a process of its own
+        mode, corpus, db, workers = args.measure
+        print(json.dumps(_measure(mode, Path(corpus), Path(db), int(workers))))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        make_corpus(corpus, args.articles, args.dev)
+        print(f"{args.articles} articles, one in five relevant")
+        results = []
+        for mode, workers in (("ingest", 1), ("batch", 1), ("batch", 2)):
+            db = Path(tmp) / f"{mode}-{workers}.db"
+            out = subprocess.run(
+                [sys.executable, __file__, "--measure", mode, str(corpus), str(db), str(workers)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            results.append(result)
+            print(
+                f"{mode:6} workers {workers}: {result['articles']} articles in "
+                f"{result['seconds']} s, {result['articles_per_s']} articles/s, "
+                f"peak {result['peak_mb_per_worker']} MB per worker, "
+                f"{result['facts']} facts, {result['deals']} deals"
+            )
+        same = {(r["facts"], r["deals"]) for r in results}
+        print("same facts and deals in every mode:", len(same) == 1)
+
+
+if __name__ == "__main__":
+    main()
