@@ -11,7 +11,7 @@ from conftest import SAMPLES, register_snapshot
 from armsledger import parallel
 from armsledger.batch import ingest_paths
 from armsledger.cli import cli
-from armsledger.errors import ConfigError
+from armsledger.errors import ConfigError, StoreError
 from armsledger.readers import ReadOptions
 from armsledger.store import Register
 
@@ -78,3 +78,88 @@ def test_parallel_dask_batch_on_two_workers_equals_ingest(tmp_path: Path, shared
     snapshot = register_snapshot(f"sqlite:///{batched}")
     assert snapshot["facts"] and snapshot["deals"]
     assert snapshot == register_snapshot(f"sqlite:///{plain}")
+
+
+def _copies(folder: Path, shared_dir: Path) -> list[Path]:
+    """A relevant article, the same text at another URL, a wire copy of it (one word
+    changed) and the same copy again: outcomes that depend on what came before."""
+    text = sorted((shared_dir / "dev").glob("a0*.txt"))[0].read_text(encoding="utf-8")
+    folder.mkdir()
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text(text, encoding="utf-8")
+    (folder / "b.meta.json").write_text('{"url": "https://b.example/1"}', encoding="utf-8")
+    words = text.split(" ")
+    words[len(words) // 2] = "meanwhile"
+    copy = " ".join(words)
+    (folder / "c.txt").write_text(copy, encoding="utf-8")
+    (folder / "d.txt").write_text(copy, encoding="utf-8")
+    return [folder]
+
+
+def _outcomes(summary: object) -> list[tuple[str, str, str | None, int]]:
+    return sorted((o.source, o.status, o.reason, o.facts) for o in summary.outcomes)  # type: ignore[attr-defined]
+
+
+def test_parallel_partition_in_one_transaction_has_ingest_outcomes(
+    tmp_path: Path, shared_dir: Path
+) -> None:
+    inputs = [*_copies(tmp_path / "news", shared_dir), *_inputs(shared_dir)]
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    with Register(url) as register:
+        report = parallel.batch_paths(inputs, register, engine="local", partitions=1)
+        sources = register.iter_sources()
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    with Register(plain) as register:
+        summary = ingest_paths(inputs, register)
+        assert sources == register.iter_sources()
+    assert {o.status for o in summary.outcomes} >= {"stored", "duplicate", "unchanged"}
+    assert _outcomes(report.summary) == _outcomes(summary)
+    assert register_snapshot(url) == register_snapshot(plain)
+
+
+def test_parallel_partition_refused_whole_is_saved_one_by_one(
+    tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = _inputs(shared_dir)
+
+    def refuse(self: Register, *args: object, **kwargs: object) -> object:
+        raise StoreError("refused")
+
+    monkeypatch.setattr(Register, "save_many", refuse)
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    with Register(url) as register:
+        report = parallel.batch_paths(inputs, register, engine="local", partitions=2)
+        assert register.finished_partitions(report.run) == {0, 1}
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    with Register(plain) as register:
+        summary = ingest_paths(inputs, register)
+    assert report.summary.tally == summary.tally  # which copy comes first may differ
+    assert register_snapshot(url) == register_snapshot(plain)
+
+
+def test_parallel_partition_cut_off_while_written_keeps_nothing_of_it(
+    tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from armsledger import store
+
+    inputs = _inputs(shared_dir)
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    real = store._recompute_deals
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # not an error of the register: no retry one by one
+
+    monkeypatch.setattr(store, "_recompute_deals", crash)
+    with Register(url) as register, pytest.raises(KeyboardInterrupt):
+        parallel.batch_paths(inputs, register, engine="local", partitions=2)
+    with Register(url) as register:
+        assert register.counts()["articles"] == 0
+    monkeypatch.setattr(store, "_recompute_deals", real)
+    with Register(url) as register:
+        report = parallel.batch_paths(inputs, register, engine="local", partitions=2)
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    with Register(plain) as register:
+        summary = ingest_paths(inputs, register)
+    assert report.resumed == 0
+    assert report.summary.tally == summary.tally  # nothing was left half written
+    assert register_snapshot(url) == register_snapshot(plain)

@@ -127,3 +127,30 @@ def test_postgres_two_concurrent_ingests_equal_a_serial_run(
     concurrent, expected = register_snapshot(pg_url), register_snapshot(serial)
     assert expected["facts"] and expected["deals"]
     assert concurrent == expected
+
+
+def test_postgres_two_concurrent_batches_equal_a_serial_run(
+    pg_url: str, tmp_path: Path, shared_dir: Path
+) -> None:
+    """Two ``batch`` writers, each a transaction per partition, over overlapping inputs."""
+    articles = sorted((shared_dir / "dev").glob("*.txt"))
+    third = len(articles) // 3
+    first, second = articles[: 2 * third], articles[third:]  # overlapping in the middle
+    command = [sys.executable, "-c", "from armsledger.cli import main; main()", "batch"]
+    processes = [
+        subprocess.Popen(
+            [*command, *map(str, part), "--db", pg_url, "--engine", "local", "--partitions", "3"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for part in (first, second)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, out + err
+    serial = f"sqlite:///{tmp_path / 'serial.db'}"
+    assert invoke("ingest", *map(str, articles), "--db", serial).exit_code == 0
+    concurrent, expected = register_snapshot(pg_url), register_snapshot(serial)
+    assert expected["facts"] and expected["deals"]
+    assert concurrent == expected

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +46,7 @@ from armsledger.ingest import DEFAULT_MAX_BYTES, is_sidecar, iter_paths, read_ar
 from armsledger.language import with_language
 from armsledger.model import Article, Fact
 from armsledger.readers import ReadOptions, iter_records, reader_suffix
-from armsledger.store import Register
+from armsledger.store import NewArticle, NewSource, Partition, Register, SavedMany
 
 Status = Literal["stored", "unchanged", "duplicate", "skipped", "failed"]
 
@@ -256,10 +257,30 @@ class Extracted:
     signature: bytes | None = None
 
 
+#: How one deferred outcome of :meth:`Writer.together` is settled once its transaction is in.
+_Settle = Callable[[SavedMany], Outcome]
+
+
+@dataclass
+class _Together:
+    """What a :meth:`Writer.together` block has decided and not yet written."""
+
+    new: list[NewArticle] = field(default_factory=list)
+    sources: list[NewSource] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    hashes: set[str] = field(default_factory=set)
+    asked: set[str] = field(default_factory=set)
+    stored: set[str] = field(default_factory=set)
+    settle: list[_Settle] = field(default_factory=list)
+    calls: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Writer:
-    """Saves articles one by one into a register, as :func:`ingest_paths` does, and keeps
-    the :class:`IngestSummary`: the one writer of a batch whose reading and extraction may
+    """Saves articles into a register, as :func:`ingest_paths` does, and keeps the
+    :class:`IngestSummary`: the one writer of a batch whose reading and extraction may
     happen elsewhere (:mod:`armsledger.parallel`).
+
+    One by one (each article its own transaction), or inside :meth:`together` all at once.
 
     Args are those of :func:`ingest_paths`.
     """
@@ -282,10 +303,75 @@ class Writer:
         self._progress = progress
         self._extractor = extractor
         self._keep = keep
+        self._duplicates = duplicates
         self._index = _DuplicateSearch(register) if duplicates else None
+        self._together: _Together | None = None
+
+    @contextmanager
+    def together(
+        self, partition: Partition | None = None, *, hashes: Sequence[str] = ()
+    ) -> Iterator[None]:
+        """Save what is saved, failed and recorded inside the block in one transaction
+        (:meth:`armsledger.store.Register.save_many`) when it ends, with ``partition``
+        recorded as finished: the same outcomes, duplicates and rejects as one by one, at
+        one commit and one recomputation of each deal touched.
+
+        Outcomes are reported when the transaction is in. Should the register refuse the
+        whole (an article whose facts it refuses, a concurrent writer's row), everything is
+        saved again one by one, so the one at fault fails alone. With ``on_error="raise"``
+        a failure writes what came before it, then its reject, then raises; the partition
+        is not recorded. Any other exception leaves the block's work unwritten.
+
+        ``hashes``, the content hashes of the articles to come, lets the register be asked
+        which are stored in one query rather than one each.
+        """
+        if self._together is not None:
+            raise RuntimeError("Writer.together() blocks do not nest")
+        stored = self._register.stored_hashes(hashes) if hashes else set()
+        self._together = _Together(asked=set(hashes), stored=stored)
+        try:
+            yield
+        except BaseException:
+            self._together = None
+            raise
+        self._commit(partition)
+
+    def _commit(self, partition: Partition | None) -> None:
+        pending, self._together = self._together, None
+        if pending is None:
+            return
+        if not (pending.new or pending.sources or pending.rejected or partition):
+            saved = SavedMany()
+        else:
+            try:
+                saved = self._register.save_many(
+                    pending.new,
+                    sources=pending.sources,
+                    rejected=pending.rejected,
+                    partition=partition,
+                )
+            except StoreError:
+                # Learn which input the register refuses (or that it fails altogether):
+                # the same work one by one, from the duplicate index as the register has it.
+                if self._duplicates:
+                    self._index = _DuplicateSearch(self._register)
+                for call in pending.calls:
+                    call()
+                if partition is not None:
+                    self._register.save_partition(
+                        partition.run, partition.partition, partition.articles
+                    )
+                return
+        for settle in pending.settle:
+            self.record(settle(saved))
 
     def record(self, outcome: Outcome) -> None:
         """Count an outcome and report it to ``progress``."""
+        pending = self._together
+        if pending is not None:
+            pending.calls.append(lambda: self.record(outcome))
+            pending.settle.append(lambda _saved: outcome)
+            return
         self.summary.add(outcome, keep=self._keep == "all")
         if self._progress is not None:
             self._progress(outcome)
@@ -293,10 +379,50 @@ class Writer:
     def fail(self, source: str, error: ArmsLedgerError) -> None:
         """Record a failed input as a reject (and raise its error with ``on_error="raise"``)."""
         reason = str(error)
+        pending = self._together
+        if pending is not None and self._on_error == "raise":
+            self._commit(None)  # what came before the failure is kept, as one by one
+            pending = None
+        if pending is not None:
+            pending.calls.append(lambda: self.fail(source, error))
+            pending.rejected.append((source, reason))
+            pending.settle.append(lambda _saved: Outcome(source, "failed", reason))
+            return
         self._register.save_reject(source, reason)
         self.record(Outcome(source, "failed", reason))
         if self._on_error == "raise":
             raise error
+
+    def _report(self, outcome: Outcome) -> None:
+        """Record an outcome ``save`` settled, at once or when the transaction is in."""
+        if self._together is not None:
+            self._together.settle.append(lambda _saved: outcome)
+        else:
+            self.record(outcome)
+
+    def _add_source(
+        self, source: str, article: Article, similarity: float, reason: str, original: str
+    ) -> None:
+        """Record ``article`` as a further source of the one with hash ``original``:
+        ``duplicate`` when it is one (with ``reason``), ``unchanged`` when already known."""
+        pending = self._together
+        if pending is None:
+            index = self._index
+            assert index is not None
+            added = index.add_source(article, similarity, original=original)
+            self.record(
+                Outcome(source, "duplicate" if added else "unchanged", reason if added else None)
+            )
+            return
+        position = len(pending.sources)
+        pending.sources.append(NewSource(original, article, similarity))
+
+        def settle(saved: SavedMany) -> Outcome:
+            if saved.sources[position]:
+                return Outcome(source, "duplicate", reason)
+            return Outcome(source, "unchanged")
+
+        pending.settle.append(settle)
 
     def save(self, article: Article, source: str, done: Extracted | None = None) -> None:
         """Save one article: unchanged, a duplicate, or stored with its facts.
@@ -306,13 +432,21 @@ class Writer:
         """
         register, index, extractor = self._register, self._index, self._extractor
         record = self.record
+        pending = self._together
+        if pending is not None:
+            given = article
+            pending.calls.append(lambda: self.save(given, source, done))
         article = done.article if done is not None else with_language(article)
-        if register.has_article(article):
-            if index is not None and article.url and index.add_source(article, 1.0):
+        if pending is not None and article.content_hash in pending.asked:
+            known = article.content_hash in pending.hashes or article.content_hash in pending.stored
+        else:
+            known = register.has_article(article)
+        if known:
+            if index is not None and article.url:
                 same = "the same text as a stored article; kept as a further source"
-                record(Outcome(source, "duplicate", same))
+                self._add_source(source, article, 1.0, same, article.content_hash)
             else:
-                record(Outcome(source, "unchanged"))
+                self._report(Outcome(source, "unchanged"))
             return
         signature: Any = None
         if index is not None:
@@ -323,14 +457,11 @@ class Writer:
         if index is not None and signature is not None:
             match = index.find(signature)
             if match is not None:
-                if index.add_source(article, match.similarity, original=str(match.key)):
-                    copy = (
-                        f"a copy of a stored article (similarity {match.similarity:.2f}); "
-                        "kept as a further source"
-                    )
-                    record(Outcome(source, "duplicate", copy))
-                else:
-                    record(Outcome(source, "unchanged"))
+                copy = (
+                    f"a copy of a stored article (similarity {match.similarity:.2f}); "
+                    "kept as a further source"
+                )
+                self._add_source(source, article, match.similarity, copy, str(match.key))
                 return
         reason: str | None = None
         name: str | None = extractor
@@ -343,6 +474,21 @@ class Writer:
             name = None
         else:
             found = done.facts if done is not None else self._extract(article)
+        if pending is not None:
+            encoded = index.encode(signature) if index is not None else None
+            pending.new.append(NewArticle(article, found, name, encoded))
+            pending.hashes.add(article.content_hash)
+            if index is not None:
+                index.add(article.content_hash, signature)
+            content_hash, n_facts = article.content_hash, len(found)
+
+            def settle(saved: SavedMany) -> Outcome:
+                if content_hash in saved.unchanged:
+                    return Outcome(source, "unchanged")
+                return Outcome(source, "stored", reason, n_facts)
+
+            pending.settle.append(settle)
+            return
         try:
             status = register.save_article(
                 article,

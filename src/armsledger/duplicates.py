@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 #: Permutations of a signature. 128 estimates Jaccard similarity within about ±0.09
@@ -65,7 +66,18 @@ def signature_from_bytes(data: bytes) -> Any:
     from datasketch import MinHash
 
     values = np.frombuffer(data, dtype="<u8").copy()
-    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
+    return MinHash(
+        num_perm=NUM_PERM, hashvalues=values, permutations=_permutations(), scheme=SCHEME
+    )
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    """The permutations every signature of :data:`NUM_PERM` and :data:`SCHEME` shares (the
+    default seed's); drawn once, as drawing them took most of a signature's decoding."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,16 +8,19 @@ detection, the relevance gate and the extractor (``rules.v1``), and the MinHash 
 for wire copies. The catalog, cue words and language detector are loaded once per worker
 process (they are cached in the process) and kept for every later task.
 
-The client is the one writer: it saves each finished partition's articles through the same
+The client is the one writer: it saves each finished partition through the same
 :class:`armsledger.batch.Writer` as ``ingest`` (so duplicates, rejects and outcomes are the
-same), then records the partition as finished in the register (``batch_partitions``). At
+same), but in one transaction per partition (:meth:`armsledger.batch.Writer.together`):
+its articles, facts, spans, signatures, further sources and rejects, each deal it touches
+recomputed once, and the partition recorded as finished in the register
+(``batch_partitions``), all at one commit. At
 most two partitions per worker are in flight, and a partition's results are released once
 written, so memory stays bounded by the partition size, on the workers and on the client.
 
 A run is known by its partitions (a hash of the inputs and how they are split): started
 again with the same inputs and ``--partitions`` after a crash, it skips the partitions
-recorded as finished; a partition that was half written is read again, and its articles
-already stored come back ``unchanged``.
+recorded as finished; a partition is written whole or not at all, so one cut off by the
+crash is read and written again.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from armsledger.fetch import is_url
 from armsledger.ingest import DEFAULT_MAX_BYTES, is_sidecar, iter_paths, read_article
 from armsledger.model import Article
 from armsledger.readers import ReadOptions, iter_records, reader_suffix
-from armsledger.store import Register
+from armsledger.store import Partition, Register
 
 Engine = Literal["local", "dask"]
 
@@ -158,6 +161,15 @@ def _pipeline() -> Callable[[Article], Extracted]:
     return run
 
 
+def warm_up() -> None:
+    """Load the pipeline in this process now rather than on its first task, by running it
+    on one sentence (about 2 s here: catalog, cue words, sentence splitter, language
+    detector, MinHash): ``client.run(warm_up)`` readies every worker of a cluster, as
+    ``benchmarks/batch_scale.py`` does before it starts the clock."""
+    sentence = "Russia signed a contract to supply four S-400 batteries to Turkey."
+    _pipeline()(Article(id="warm-up", text=sentence))
+
+
 def extract_partition(
     partition: int, inputs: Sequence[str], options: ReadOptions
 ) -> PartitionResult:
@@ -253,14 +265,16 @@ def batch_paths(
     def write(result: PartitionResult) -> None:
         worker = result.worker
         report.peak_rss[worker] = max(report.peak_rss.get(worker, 0), result.peak_rss)
-        for item in result.items:
-            if item.skipped is not None:
-                writer.record(Outcome(item.source, "skipped", item.skipped))
-            elif item.done is None:
-                writer.fail(item.source, InputError(item.error or f"{item.source}: unread"))
-            else:
-                writer.save(item.done.article, item.source, item.done)
-        register.save_partition(run, result.partition, len(result.items))
+        done = Partition(run, result.partition, len(result.items))
+        hashes = [item.done.article.content_hash for item in result.items if item.done]
+        with writer.together(done, hashes=hashes):
+            for item in result.items:
+                if item.skipped is not None:
+                    writer.record(Outcome(item.source, "skipped", item.skipped))
+                elif item.done is None:
+                    writer.fail(item.source, InputError(item.error or f"{item.source}: unread"))
+                else:
+                    writer.save(item.done.article, item.source, item.done)
 
     if engine == "local":
         for i in todo:

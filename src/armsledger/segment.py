@@ -60,7 +60,8 @@ def _sentence_ends() -> frozenset[str]:
 def _one_sentence(line: str) -> bool:
     """Whether ``line`` holds no sentence end before its last word (so it is one sentence)."""
     ends = _sentence_ends()
-    body = line.rstrip().rstrip("".join(ends) + "\"')]\u2019\u201d\u00bb ")
+    # only the last run of closing marks goes ("end."), never marks apart from it ("?  ?")
+    body = line.rstrip().rstrip("".join(ends) + "\"')]\u2019\u201d\u00bb")
     return not any(c in ends for c in body)
 
 
