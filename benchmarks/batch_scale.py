@@ -32,58 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import prose
+
 from armsledger.ingest import read_article
-
-_WORDS = [
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "in",
-    "that",
-    "it",
-    "is",
-    "was",
-    "for",
-    "on",
-    "are",
-    "as",
-    "with",
-    "his",
-    "they",
-    "at",
-    "be",
-    "this",
-    "have",
-    "from",
-    "or",
-    "one",
-    "had",
-    "by",
-    "word",
-    "but",
-    "not",
-    "what",
-    "all",
-    "were",
-    "we",
-    "when",
-    "recipe",
-    "bakery",
-    "concert",
-    "garden",
-    "river",
-    "morning",
-]
-
-
-def _prose(rng: random.Random, n_words: int) -> str:
-    sentences = []
-    while sum(len(s.split()) for s in sentences) < n_words:
-        words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 20))]
-        sentences.append(" ".join(words).capitalize() + ".")
-    return " ".join(sentences)
 
 
 def make_corpus(folder: Path, n: int, dev: Path) -> None:
@@ -95,9 +46,9 @@ def make_corpus(folder: Path, n: int, dev: Path) -> None:
     rng = random.Random(7)
     for i in range(n):
         if i % 5 == 0:
-            body = " ".join(rng.sample(sentences, 8)) + "\n\n" + _prose(rng, 120)
+            body = " ".join(rng.sample(sentences, 8)) + "\n\n" + prose(rng, 120)
         else:
-            body = _prose(rng, 300)
+            body = prose(rng, 300)
         (folder / f"a{i:06d}.txt").write_text(body, encoding="utf-8")
 
 

@@ -21,147 +21,12 @@ import sys
 import time
 from pathlib import Path
 
+from corpus import prose
+
 from armsledger.extract import extract_facts
 from armsledger.ingest import read_article
 from armsledger.model import Article
 from armsledger.segment import split_sentences
-
-_WORDS = [
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "in",
-    "that",
-    "it",
-    "is",
-    "was",
-    "for",
-    "on",
-    "are",
-    "as",
-    "with",
-    "his",
-    "they",
-    "at",
-    "be",
-    "this",
-    "have",
-    "from",
-    "or",
-    "one",
-    "had",
-    "by",
-    "word",
-    "but",
-    "not",
-    "what",
-    "all",
-    "were",
-    "we",
-    "when",
-    "your",
-    "can",
-    "said",
-    "there",
-    "use",
-    "an",
-    "each",
-    "which",
-    "she",
-    "do",
-    "how",
-    "their",
-    "if",
-    "will",
-    "up",
-    "other",
-    "about",
-    "out",
-    "many",
-    "then",
-    "them",
-    "these",
-    "so",
-    "some",
-    "her",
-    "would",
-    "make",
-    "like",
-    "him",
-    "into",
-    "time",
-    "has",
-    "look",
-    "two",
-    "more",
-    "write",
-    "go",
-    "see",
-    "number",
-    "no",
-    "way",
-    "could",
-    "people",
-    "my",
-    "than",
-    "first",
-    "water",
-    "been",
-    "call",
-    "who",
-    "oil",
-    "its",
-    "now",
-    "find",
-    "long",
-    "down",
-    "day",
-    "did",
-    "get",
-    "come",
-    "made",
-    "may",
-    "part",
-    "city",
-    "council",
-    "market",
-    "season",
-    "weather",
-    "school",
-    "festival",
-    "music",
-    "film",
-    "team",
-    "league",
-    "match",
-    "rain",
-    "local",
-    "museum",
-    "garden",
-    "bridge",
-    "river",
-    "farmers",
-    "harvest",
-    "train",
-    "station",
-    "library",
-    "election",
-    "mayor",
-    "budget",
-    "recipe",
-    "bakery",
-    "concert",
-]
-
-
-def _irrelevant(rng: random.Random, n_words: int = 400) -> str:
-    sentences = []
-    while sum(len(s.split()) for s in sentences) < n_words:
-        words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 20))]
-        sentences.append(" ".join(words).capitalize() + ".")
-    return " ".join(sentences)
 
 
 def _run(articles: list[Article]) -> tuple[float, int]:
@@ -199,7 +64,7 @@ def main() -> None:
         for i, a in zip(range(n), (dev[i % len(dev)] for i in range(n)), strict=True)
     ]
     rng = random.Random(7)
-    fillers = [_irrelevant(rng) for _ in range(200)]
+    fillers = [prose(rng) for _ in range(200)]
     mix = [
         relevant[i // 10] if i % 10 == 0 else Article(id=f"x{i}", text=fillers[i % len(fillers)])
         for i in range(n)

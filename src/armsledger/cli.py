@@ -81,6 +81,20 @@ def _register(db: str | None) -> Register:
     return Register(resolve_db_url(db))
 
 
+_on_error_option = click.option(
+    "--on-error",
+    type=click.Choice(["skip", "raise"]),
+    default="skip",
+    show_default=True,
+    help="On an input that cannot be read: record it and go on, or stop with its error.",
+)
+_max_bytes_option = click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Fail files, and records of dumps and archives, larger than this many bytes.",
+)
 _db_option = click.option(
     "--db",
     metavar="URL",
@@ -241,20 +255,8 @@ def _field_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @_db_option
-@click.option(
-    "--on-error",
-    type=click.Choice(["skip", "raise"]),
-    default="skip",
-    show_default=True,
-    help="On an input that cannot be read: record it and go on, or stop with its error.",
-)
-@click.option(
-    "--max-bytes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_BYTES,
-    show_default=True,
-    help="Fail files, and records of dumps and archives, larger than this many bytes.",
-)
+@_on_error_option
+@_max_bytes_option
 @click.option(
     "--max-dump-bytes",
     type=click.IntRange(min=1),
@@ -414,20 +416,8 @@ def _print_summary(summary: Any) -> None:
     default=None,
     help="How many partitions the article files make [default: one per 100 files].",
 )
-@click.option(
-    "--on-error",
-    type=click.Choice(["skip", "raise"]),
-    default="skip",
-    show_default=True,
-    help="On an input that cannot be read: record it and go on, or stop with its error.",
-)
-@click.option(
-    "--max-bytes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_BYTES,
-    show_default=True,
-    help="Fail files, and records of dumps and archives, larger than this many bytes.",
-)
+@_on_error_option
+@_max_bytes_option
 def batch(
     paths: tuple[str, ...],
     db: str | None,
