@@ -2003,18 +2003,24 @@ def _contains(column: Any, text: str) -> sa.ColumnElement[bool]:
     return sa.func.lower(column).contains(text.lower(), autoescape=True)
 
 
-def _deal_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+def _key_conditions(table: sa.Table, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """The filters on the key columns deals and facts share: parties, system, stage."""
     conditions: list[sa.ColumnElement[bool]] = []
-    for column, value in (
-        (deals.c.supplier, filters.supplier),
-        (deals.c.recipient, filters.recipient),
-        (deals.c.system, filters.system),
-        (deals.c.stage, str(filters.stage) if filters.stage else None),
+    for name, value in (
+        ("supplier", filters.supplier),
+        ("recipient", filters.recipient),
+        ("system", filters.system),
+        ("stage", str(filters.stage) if filters.stage else None),
     ):
         if value is not None:
-            conditions.append(column == value)
+            conditions.append(table.c[name] == value)
     if filters.systems is not None:
-        conditions.append(deals.c.system.in_(filters.systems))
+        conditions.append(table.c.system.in_(filters.systems))
+    return conditions
+
+
+def _deal_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    conditions = _key_conditions(deals, filters)
     if filters.since is not None:
         conditions.append(deals.c.last_seen >= filters.since)
     if filters.until is not None:
@@ -2041,18 +2047,9 @@ def _deal_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
 
 
 def _fact_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    for column, value in (
-        (facts.c.supplier, filters.supplier),
-        (facts.c.recipient, filters.recipient),
-        (facts.c.system, filters.system),
-        (facts.c.stage, str(filters.stage) if filters.stage else None),
-        (facts.c.modality, str(filters.modality) if filters.modality else None),
-    ):
-        if value is not None:
-            conditions.append(column == value)
-    if filters.systems is not None:
-        conditions.append(facts.c.system.in_(filters.systems))
+    conditions = _key_conditions(facts, filters)
+    if filters.modality is not None:
+        conditions.append(facts.c.modality == str(filters.modality))
     if filters.since is not None:
         conditions.append(articles.c.date >= filters.since)
     if filters.until is not None:
