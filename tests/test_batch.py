@@ -152,6 +152,29 @@ def test_batch_a_refused_save_fails_that_file_and_leaves_nothing_of_it(
     assert register.counts() == {"articles": 1, "facts": 1, "deals": 1, "rejects": 1}
 
 
+def test_batch_an_extractor_fault_on_one_article_fails_it_alone(
+    news: Path, register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from armsledger import extract
+
+    real = extract._extract
+
+    def broken_on_delivery(article: Article, catalog: object) -> list[Fact]:
+        if article.id == "b-delivery.txt":
+            raise IndexError("list index out of range")
+        return real(article, catalog)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extract, "_extract", broken_on_delivery)
+    summary = ingest_paths([news], register)
+    assert [o.status for o in summary.outcomes] == ["stored", "failed"]
+    assert summary.outcomes[1].reason == (
+        f"{news / 'b-delivery.txt'}: the extractor failed on this article "
+        "(IndexError: list index out of range)"
+    )
+    assert register.get_article("b-delivery.txt") is None
+    assert register.counts()["facts"] > 0
+
+
 def test_batch_records_the_extractor_on_each_article(news: Path, register: Register) -> None:
     ingest_paths([news], register, extract=lambda article: [], extractor="fake.v0")
     from armsledger import store

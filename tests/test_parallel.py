@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import html
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,15 +27,19 @@ def _inputs(shared_dir: Path) -> list[Path]:
     return [*sorted((shared_dir / "dev").glob("a0[0-2]*")), SAMPLES]
 
 
-def test_parallel_plan_partitions_is_stable_and_keeps_streams_alone(tmp_path: Path) -> None:
-    for name in ("a.txt", "b.txt", "c.txt", "feed.xml", "dump.jsonl"):
+def test_parallel_plan_partitions_is_stable_and_keeps_feeds_alone_and_dumps_apart(
+    tmp_path: Path,
+) -> None:
+    for name in ("a.txt", "b.txt", "c.txt", "feed.xml", "dump.jsonl", "crawl.warc.gz"):
         (tmp_path / name).write_text("x", encoding="utf-8")
-    inputs = [tmp_path, tmp_path / "a.txt", tmp_path / "feed.xml", tmp_path / "dump.jsonl"]
-    planned = parallel.plan_partitions(inputs, 2)
-    assert planned == parallel.plan_partitions(inputs, 2)
-    files = sorted(str(p) for part in planned[:2] for p in part)
+    named = ("a.txt", "feed.xml", "dump.jsonl", "crawl.warc.gz")
+    inputs = [tmp_path, *(tmp_path / name for name in named)]
+    plan = parallel.plan_partitions(inputs, 2)
+    assert plan == parallel.plan_partitions(inputs, 2)
+    files = sorted(str(p) for part in plan.groups[:2] for p in part)
     assert files == [str(tmp_path / n) for n in ("a.txt", "b.txt", "c.txt")]
-    assert sorted(planned[2:]) == [[str(tmp_path / "dump.jsonl")], [str(tmp_path / "feed.xml")]]
+    assert plan.groups[2:] == [[str(tmp_path / "feed.xml")]]
+    assert sorted(plan.dumps) == [str(tmp_path / "crawl.warc.gz"), str(tmp_path / "dump.jsonl")]
     with pytest.raises(ConfigError):
         parallel.plan_partitions([tmp_path], 0)
 
@@ -163,3 +172,147 @@ def test_parallel_partition_cut_off_while_written_keeps_nothing_of_it(
     assert report.resumed == 0
     assert report.summary.tally == summary.tally  # nothing was left half written
     assert register_snapshot(url) == register_snapshot(plain)
+
+
+def _dump(path: Path, shared_dir: Path, n: int) -> Path:
+    """A JSON Lines dump of ``n`` development articles, one a line."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((shared_dir / "dev").glob("a*.txt"))]
+    lines = [
+        json.dumps({"id": f"r{i}", "text": texts[i % len(texts)] + f"\n\n({i})"}) for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_parallel_one_large_dump_is_read_as_it_goes_in_partitions_of_records(
+    tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dump = _dump(tmp_path / "news.jsonl", shared_dir, 23)
+    pulled: list[int] = []
+    real_records, real_extract = parallel.iter_records, parallel.extract_partition
+
+    def counting(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for record in real_records(*args, **kwargs):
+            pulled.append(1)
+            yield record
+
+    sizes: list[tuple[int, int, int]] = []
+
+    def extract(partition: int, inputs: list[Any], options: ReadOptions) -> Any:
+        sizes.append((partition, len(inputs), len(pulled)))
+        return real_extract(partition, inputs, options)
+
+    monkeypatch.setattr(parallel, "iter_records", counting)
+    monkeypatch.setattr(parallel, "extract_partition", extract)
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    with Register(url) as register:
+        report = parallel.batch_paths([dump], register, engine="local", records=5)
+    assert report.partitions == 5
+    assert [(number, size) for number, size, _ in sizes] == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 3)]
+    assert [read for _, _, read in sizes] == [5, 10, 15, 20, 23]  # never read ahead
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    with Register(plain) as register:
+        summary = ingest_paths([dump], register)
+    assert report.summary.tally == summary.tally
+    assert register_snapshot(url)["facts"]
+    assert register_snapshot(url) == register_snapshot(plain)
+
+
+def test_parallel_dump_resumes_after_a_crash_from_its_first_unfinished_partition(
+    tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dump = _dump(tmp_path / "news.jsonl", shared_dir, 12)
+    real = parallel.extract_partition
+    seen: list[int] = []
+
+    def crash_on_third(partition: int, inputs: list[Any], options: ReadOptions) -> Any:
+        seen.append(partition)
+        if partition == 2:
+            raise RuntimeError("worker lost")
+        return real(partition, inputs, options)
+
+    monkeypatch.setattr(parallel, "extract_partition", crash_on_third)
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    with Register(url) as register, pytest.raises(RuntimeError):
+        parallel.batch_paths([dump], register, engine="local", records=3)
+    monkeypatch.setattr(parallel, "extract_partition", real)
+    with Register(url) as register:
+        report = parallel.batch_paths([dump], register, engine="local", records=3)
+        assert register.finished_partitions(report.run) == {0, 1, 2, 3}
+    assert (report.partitions, report.resumed) == (4, 2)
+    assert report.summary.stored == 6  # partitions 2 and 3, not again 0 and 1
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    with Register(plain) as register:
+        ingest_paths([dump], register)
+    assert register_snapshot(url) == register_snapshot(plain)
+
+
+def test_parallel_changed_dump_is_another_run(tmp_path: Path, shared_dir: Path) -> None:
+    dump = _dump(tmp_path / "news.jsonl", shared_dir, 4)
+    plan = parallel.plan_partitions([dump])
+    before = parallel.run_id(plan, ReadOptions())
+    assert parallel.run_id(plan, ReadOptions(), 2) != before
+    _dump(dump, shared_dir, 5)
+    assert parallel.run_id(plan, ReadOptions()) != before
+
+
+@pytest.mark.dask
+def test_parallel_dask_splits_archives_and_broken_dumps_as_ingest_reads_them(
+    tmp_path: Path, shared_dir: Path
+) -> None:
+    from test_readers import write_warc
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((shared_dir / "dev").glob("a*.txt"))]
+    pages = [
+        (
+            f"https://news.example/{i}",
+            "text/html; charset=utf-8",
+            "<html><body><article>{}</article></body></html>".format(
+                "".join(f"<p>{html.escape(par)}</p>" for par in text.split("\n\n"))
+            ).encode("utf-8"),
+        )
+        for i, text in enumerate(texts[:7])
+    ]
+    pages.insert(3, ("https://news.example/logo.png", "image/png", b"\x89PNG\r\n"))
+    write_warc(tmp_path / "crawl.warc.gz", pages)
+    broken = tmp_path / "cut.jsonl.gz"
+    full = _dump(tmp_path / "whole.jsonl", shared_dir, 9).read_bytes()
+    data = gzip.compress(full)
+    broken.write_bytes(data[: len(data) * 2 // 3])
+    inputs = [str(tmp_path / "crawl.warc.gz"), str(broken)]
+    batched = tmp_path / "batch.db"
+    result = CliRunner().invoke(
+        cli, ["batch", *inputs, "--db", str(batched), "--partition-records", "2"]
+    )
+    assert result.exit_code == 1, result.output  # the broken dump is a failure
+    assert "cut.jsonl.gz: truncated or corrupt" in result.output
+    plain = tmp_path / "plain.db"
+    ingested = CliRunner().invoke(cli, ["ingest", *inputs, "--db", str(plain)])
+    assert result.output.splitlines()[0] == ingested.output.splitlines()[0]  # the same counts
+    snapshot = register_snapshot(f"sqlite:///{batched}")
+    assert snapshot["facts"]
+    assert snapshot == register_snapshot(f"sqlite:///{plain}")
+
+
+def test_parallel_an_extractor_fault_fails_its_article_and_the_partition_goes_on(
+    tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from armsledger import extract
+
+    dump = _dump(tmp_path / "news.jsonl", shared_dir, 4)
+    real = extract._extract
+
+    def broken_on_second(article: Any, catalog: Any) -> Any:
+        if article.id == "r1":
+            raise KeyError("lot")
+        return real(article, catalog)
+
+    monkeypatch.setattr(extract, "_extract", broken_on_second)
+    with Register(f"sqlite:///{tmp_path / 'batch.db'}") as register:
+        report = parallel.batch_paths([dump], register, engine="local", records=2, keep="problems")
+        assert register.finished_partitions(report.run) == {0, 1}
+        assert register.counts()["articles"] == 3
+    assert (report.summary.stored, report.summary.failed) == (3, 1)
+    (failure,) = report.summary.outcomes
+    assert failure.source == f"{dump}:2"
+    assert "the extractor failed on this article (KeyError: 'lot')" in (failure.reason or "")

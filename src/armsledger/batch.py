@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from armsledger import extract as extract_module
-from armsledger.errors import ArmsLedgerError, InputError, StoreError
+from armsledger.errors import ArmsLedgerError, ExtractionError, InputError, StoreError
 from armsledger.fetch import is_url
 from armsledger.ingest import DEFAULT_MAX_BYTES, is_sidecar, iter_paths, read_article
 from armsledger.language import with_language
@@ -472,8 +472,16 @@ class Writer:
             )
             found: list[Fact] = []
             name = None
+        elif done is not None:
+            found = done.facts
         else:
-            found = done.facts if done is not None else self._extract(article)
+            try:
+                found = self._extract(article)
+            except ExtractionError as error:
+                if pending is not None:
+                    pending.calls.pop()  # replayed one by one, the failure alone stands
+                self.fail(source, error)
+                return
         if pending is not None:
             encoded = index.encode(signature) if index is not None else None
             pending.new.append(NewArticle(article, found, name, encoded))

@@ -416,6 +416,14 @@ def _print_summary(summary: Any) -> None:
     default=None,
     help="How many partitions the article files make [default: one per 100 files].",
 )
+@click.option(
+    "--partition-records",
+    "records",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Records of a dump or web archive per partition (dumps are split as they are read).",
+)
 @_on_error_option
 @_max_bytes_option
 def batch(
@@ -425,6 +433,7 @@ def batch(
     scheduler: str | None,
     workers: int,
     partitions: int | None,
+    records: int,
     on_error: Literal["skip", "raise"],
     max_bytes: int,
 ) -> None:
@@ -449,6 +458,7 @@ def batch(
             scheduler=scheduler,
             workers=workers,
             partitions=partitions,
+            records=records,
             on_error=on_error,
             progress=advance,
             max_bytes=max_bytes,

@@ -8,6 +8,7 @@ the value and what was allowed, so the CLI can print it on one line::
     │   ├── ParseError          a value (money, quantity, date, JSON) that cannot be parsed
     │   └── UnsupportedFormatError
     ├── CatalogError            a catalog data file that is missing or malformed
+    ├── ExtractionError         the extractor failed on one article (a fault of ours)
     ├── StoreError              the register cannot be opened or written
     └── ConfigError             a setting that is missing or wrong
 """
@@ -40,6 +41,11 @@ class UnsupportedFormatError(InputError):
 
 class CatalogError(ArmsLedgerError):
     """A catalog data file is missing or malformed."""
+
+
+class ExtractionError(ArmsLedgerError):
+    """The extractor failed on one article: a fault of armsledger, not of the input,
+    reported as that article's failure so that a batch goes on without it."""
 
 
 class StoreError(ArmsLedgerError):

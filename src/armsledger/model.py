@@ -97,11 +97,17 @@ class Article:
     url: str | None = None
     language: str | None = None
     source: str | None = None
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def content_hash(self) -> str:
-        """SHA-256 of the text: the same text read twice is the same article."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        """SHA-256 of the text: the same text read twice is the same article. (Computed
+        once: a batch writer asks for it several times per article.)"""
+        cached = self._hash
+        if cached is None:
+            cached = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
 
 @dataclass(frozen=True, slots=True)

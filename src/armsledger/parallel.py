@@ -1,8 +1,12 @@
 """Batch over many processes or machines: reading and extraction as Dask tasks, one writer.
 
 The inputs (files, folders, feed URLs, dumps, archives) are planned into partitions
-(:func:`plan_partitions`): each article file goes to one partition, round robin; a feed,
-dump or archive is a partition of its own (its records are streamed by one task). A task
+(:func:`plan_partitions`): article files go round robin into groups, and a feed is a group
+of its own; a worker reads a group's inputs itself. Dumps (JSONL, CSV) and web archives
+(WARC), which may hold millions of records, are read here as they are needed and sent to
+the workers :data:`RECORDS_PER_PARTITION` records at a time (for an archive, its pages as
+stored: trafilatura reads them on the worker), so however large one dump is, it is spread
+over the cluster and no partition holds more than that many records. A task
 (:func:`extract_partition`) runs on a worker what ``ingest`` runs: the readers, language
 detection, the relevance gate and the extractor (``rules.v1``), and the MinHash signature
 for wire copies. The catalog, cue words and language detector are loaded once per worker
@@ -13,19 +17,21 @@ The client is the one writer: it saves each finished partition through the same
 same), but in one transaction per partition (:meth:`armsledger.batch.Writer.together`):
 its articles, facts, spans, signatures, further sources and rejects, each deal it touches
 recomputed once, and the partition recorded as finished in the register
-(``batch_partitions``), all at one commit. At
-most two partitions per worker are in flight, and a partition's results are released once
-written, so memory stays bounded by the partition size, on the workers and on the client.
+(``batch_partitions``), all at one commit. At most two partitions per worker are in flight
+and a partition's results are released once written, so memory stays bounded by the
+partition size, on the workers and on the client, whatever the size of the inputs.
 
-A run is known by its partitions (a hash of the inputs and how they are split): started
-again with the same inputs and ``--partitions`` after a crash, it skips the partitions
-recorded as finished; a partition is written whole or not at all, so one cut off by the
-crash is read and written again.
+A run is known by its partitions (a hash of the inputs, how they are split, and the size
+and modification time of each dump): started again with the same inputs and options after
+a crash, it skips the partitions recorded as finished (a dump's finished partitions are
+read again here but not sent); a partition is written whole or not at all, so one cut off
+by the crash is read and written again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -39,11 +45,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from armsledger.batch import EXTRACTED_LANGUAGE, Extracted, IngestSummary, Outcome, Writer
-from armsledger.errors import ConfigError, InputError
+from armsledger.errors import ConfigError, ExtractionError, InputError
 from armsledger.fetch import is_url
 from armsledger.ingest import DEFAULT_MAX_BYTES, is_sidecar, iter_paths, read_article
 from armsledger.model import Article
-from armsledger.readers import ReadOptions, iter_records, reader_suffix
+from armsledger.readers import (
+    FEED_SUFFIXES,
+    WARC_SUFFIXES,
+    ReadOptions,
+    Record,
+    WarcPage,
+    iter_records,
+    iter_warc_pages,
+    read_warc_page,
+    reader_suffix,
+)
 from armsledger.store import Partition, Register
 
 Engine = Literal["local", "dask"]
@@ -53,8 +69,17 @@ Engine = Literal["local", "dask"]
 #: ms on a LocalCluster) is small beside its extraction (about 1 s for 100 articles here).
 FILES_PER_PARTITION = 100
 
+#: Records of a dump or archive per partition: about 5 s of one worker's extraction for
+#: news-length texts, and a few MB to send it, so the cost of a task (a few ms) and of a
+#: transaction stay small beside it while a crash loses little.
+RECORDS_PER_PARTITION = 500
+
 #: Partitions in flight per worker: one running, one queued, so no worker waits.
 IN_FLIGHT_PER_WORKER = 2
+
+#: What a partition holds: paths and feed URLs a worker reads itself, records a dump
+#: gave (read here), and archived pages (read here, their text taken out on the worker).
+Input = str | Record | WarcPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +121,25 @@ class BatchReport:
     peak_rss: dict[str, int] = field(default_factory=dict)
 
 
-def plan_partitions(paths: Sequence[Path | str], partitions: int | None = None) -> list[list[str]]:
-    """Split the inputs into partitions: article files round robin into ``partitions``
-    (by default one per :data:`FILES_PER_PARTITION`), each feed, dump or archive alone.
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The partitions of a run's inputs.
+
+    Attributes:
+        groups: partitions a worker reads itself: article files (round robin), and each
+            feed alone.
+        dumps: dumps and archives, read here and split into partitions of records as
+            they are read (:func:`dump_partitions`); numbered after the groups.
+    """
+
+    groups: list[list[str]]
+    dumps: list[str]
+
+
+def plan_partitions(paths: Sequence[Path | str], partitions: int | None = None) -> Plan:
+    """Plan the inputs into partitions: article files round robin into ``partitions``
+    groups (by default one per :data:`FILES_PER_PARTITION`), each feed alone, and the
+    dumps and archives to split by records.
 
     Folders are walked as ``ingest`` walks them, a file reached twice counts once, and the
     order is kept, so the same inputs always make the same partitions.
@@ -109,11 +150,12 @@ def plan_partitions(paths: Sequence[Path | str], partitions: int | None = None) 
     if partitions is not None and partitions < 1:
         raise ConfigError(f"--partitions {partitions}: give 1 or more")
     files: list[str] = []
-    streams: list[str] = []
+    feeds: list[str] = []
+    dumps: list[str] = []
     seen: set[Path] = set()
     for path in paths:
         if isinstance(path, str) and is_url(path):
-            streams.append(path)
+            feeds.append(path)
             continue
         try:
             found = list(iter_paths([Path(path)]))
@@ -125,20 +167,66 @@ def plan_partitions(paths: Sequence[Path | str], partitions: int | None = None) 
             if key in seen:
                 continue
             seen.add(key)
-            (streams if reader_suffix(file.name) is not None else files).append(str(file))
-    if not files:
-        return [[stream] for stream in streams]
-    n = partitions or max(1, -(-len(files) // FILES_PER_PARTITION))
-    n = min(n, len(files))
-    planned = [files[i::n] for i in range(n)]
-    return planned + [[stream] for stream in streams]
+            suffix = reader_suffix(file.name)
+            if suffix is None:
+                files.append(str(file))
+            elif suffix in FEED_SUFFIXES:
+                feeds.append(str(file))
+            else:
+                dumps.append(str(file))
+    groups: list[list[str]] = []
+    if files:
+        n = min(partitions or max(1, -(-len(files) // FILES_PER_PARTITION)), len(files))
+        groups = [files[i::n] for i in range(n)]
+    return Plan(groups + [[feed] for feed in feeds], dumps)
 
 
-def run_id(planned: Sequence[Sequence[str]], options: ReadOptions) -> str:
-    """The id of a run over these partitions read with these options."""
+def dump_partitions(
+    path: str, options: ReadOptions, size: int = RECORDS_PER_PARTITION
+) -> Iterator[list[Input]]:
+    """The records of a dump or archive, ``size`` at a time, as they are read.
+
+    Records of a dump come read (reading a JSON or CSV record costs little beside its
+    extraction); pages of an archive come as stored, for the worker to read. A file that
+    cannot be read, or breaks off, ends its last partition with a failed record saying so.
+    """
+    units: Iterator[Input]
+    if Path(path).name.lower().endswith(WARC_SUFFIXES):
+        units = iter_warc_pages(Path(path), options)
+    else:
+        units = iter_records(Path(path), options)
+    chunk: list[Input] = []
+    try:
+        for unit in units:
+            chunk.append(unit)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except InputError as error:
+        chunk.append(Record(path, error=error))
+    if chunk:
+        yield chunk
+
+
+def run_id(plan: Plan, options: ReadOptions, size: int = RECORDS_PER_PARTITION) -> str:
+    """The id of a run over these partitions, read with these options: a dump changed
+    since (another size or modification time) makes another run."""
+
+    def stamp(path: str) -> list[int] | None:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        return [found.st_size, found.st_mtime_ns]
+
     fields = options.fields
     key = json.dumps(
-        {"partitions": planned, "fields": [fields.text, fields.title, fields.date, fields.url]},
+        {
+            "partitions": plan.groups,
+            "dumps": [[dump, stamp(dump)] for dump in plan.dumps],
+            "records": size,
+            "fields": [fields.text, fields.title, fields.date, fields.url],
+        },
         sort_keys=True,
     )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
@@ -171,7 +259,7 @@ def warm_up() -> None:
 
 
 def extract_partition(
-    partition: int, inputs: Sequence[str], options: ReadOptions
+    partition: int, inputs: Sequence[Input], options: ReadOptions
 ) -> PartitionResult:
     """Read and extract one partition's inputs (a Dask task; also run in-process).
 
@@ -180,15 +268,15 @@ def extract_partition(
     run = _pipeline()
     items: list[Item] = []
     for value in inputs:
+        if isinstance(value, WarcPage):
+            value = read_warc_page(value, options)
+        if isinstance(value, Record):
+            items.append(_item(value, run))
+            continue
         if is_url(value) or reader_suffix(Path(value).name) is not None:
             source: Path | str = value if is_url(value) else Path(value)
             try:
-                for record in iter_records(source, options):
-                    if record.article is None:
-                        reason = str(record.error or f"{record.source}: no article")
-                        items.append(Item(record.source, error=reason))
-                    else:
-                        items.append(Item(record.source, done=run(record.article)))
+                items.extend(_item(record, run) for record in iter_records(source, options))
             except InputError as error:
                 items.append(Item(value, error=str(error)))
             continue
@@ -201,10 +289,24 @@ def extract_partition(
         except InputError as error:
             items.append(Item(value, error=str(error)))
             continue
-        items.append(Item(value, done=run(article)))
+        items.append(_extracted(value, article, run))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_bytes = peak if sys.platform == "darwin" else peak * 1024
     return PartitionResult(partition, items, _worker_name(), peak_bytes)
+
+
+def _item(record: Record, run: Callable[[Article], Extracted]) -> Item:
+    if record.article is None:
+        return Item(record.source, error=str(record.error or f"{record.source}: no article"))
+    return _extracted(record.source, record.article, run)
+
+
+def _extracted(source: str, article: Article, run: Callable[[Article], Extracted]) -> Item:
+    """The article extracted, or its failure when the extractor fails on it."""
+    try:
+        return Item(source, done=run(article))
+    except ExtractionError as error:
+        return Item(source, error=str(error))
 
 
 def _worker_name() -> str:
@@ -222,6 +324,7 @@ def batch_paths(
     scheduler: str | None = None,
     workers: int = 2,
     partitions: int | None = None,
+    records: int = RECORDS_PER_PARTITION,
     on_error: Literal["raise", "skip"] = "skip",
     progress: Callable[[Outcome], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -241,18 +344,21 @@ def batch_paths(
         workers: the LocalCluster's worker processes.
         partitions: how many partitions the article files make (see
             :func:`plan_partitions`).
+        records: records of a dump or archive per partition.
         on_error, progress, max_bytes, read_options, keep: as for ``ingest``.
 
     Raises:
-        ConfigError: a bad partition count, or no scheduler answering at ``scheduler``.
+        ConfigError: a bad partition or record count, or no scheduler answering at
+            ``scheduler``.
     """
     from armsledger import extract as extract_module
 
+    if records < 1:
+        raise ConfigError(f"--partition-records {records}: give 1 or more")
     options = replace(read_options or ReadOptions(), max_bytes=max_bytes)
-    planned = plan_partitions(paths, partitions)
-    run = run_id(planned, options)
+    plan = plan_partitions(paths, partitions)
+    run = run_id(plan, options, records)
     finished = register.finished_partitions(run)
-    todo = [i for i in range(len(planned)) if i not in finished]
     writer = Writer(
         register,
         on_error=on_error,
@@ -260,7 +366,22 @@ def batch_paths(
         extractor=extract_module.EXTRACTOR,
         keep=keep,
     )
-    report = BatchReport(writer.summary, run, len(planned), len(planned) - len(todo))
+    report = BatchReport(writer.summary, run, 0, 0)
+
+    def todo() -> Iterator[tuple[int, Sequence[Input]]]:
+        """The partitions still to do, in order; those finished are counted and passed."""
+        numbered: Iterator[Sequence[Input]] = itertools.chain(
+            plan.groups,
+            itertools.chain.from_iterable(
+                dump_partitions(dump, options, records) for dump in plan.dumps
+            ),
+        )
+        for number, inputs in enumerate(numbered):
+            report.partitions += 1
+            if number in finished:
+                report.resumed += 1
+            else:
+                yield number, inputs
 
     def write(result: PartitionResult) -> None:
         worker = result.worker
@@ -276,22 +397,23 @@ def batch_paths(
                 else:
                     writer.save(item.done.article, item.source, item.done)
 
+    waiting = todo()
     if engine == "local":
-        for i in todo:
-            write(extract_partition(i, planned[i], options))
+        for number, inputs in waiting:
+            write(extract_partition(number, inputs, options))
         return report
-    if not todo:
+    first = next(waiting, None)
+    if first is None:
         return report
     with _client(scheduler, workers) as client:
         window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-        waiting = iter(todo)
 
-        def submit(i: int) -> Any:
-            return client.submit(extract_partition, i, planned[i], options, pure=False)
+        def submit(work: tuple[int, Sequence[Input]]) -> Any:
+            number, inputs = work
+            return client.submit(extract_partition, number, inputs, options, pure=False)
 
-        running = _distributed().as_completed(
-            [submit(i) for _, i in zip(range(window), waiting, strict=False)]
-        )
+        starting = itertools.chain([first], itertools.islice(waiting, window - 1))
+        running = _distributed().as_completed([submit(work) for work in starting])
         for future in running:
             result = future.result()
             future.release()

@@ -490,6 +490,33 @@ def iter_warc(path: Path, options: ReadOptions | None = None) -> Iterator[Record
         InputError: the file cannot be opened, or is truncated or corrupt (the pages
             before the damage have been yielded).
     """
+    options = options or ReadOptions()
+    for page in iter_warc_pages(path, options):
+        yield read_warc_page(page, options)
+
+
+@dataclass(frozen=True, slots=True)
+class WarcPage:
+    """An archived HTML response as stored, before trafilatura reads its text: what
+    :func:`iter_warc_pages` yields cheaply, so that the costly reading
+    (:func:`read_warc_page`) can happen elsewhere (a ``batch`` worker)."""
+
+    source: str
+    url: str | None
+    stamp: str | None
+    content_type: str
+    body: bytes
+
+
+def iter_warc_pages(path: Path, options: ReadOptions | None = None) -> Iterator[WarcPage]:
+    """The HTML responses of a WARC file as stored (see :func:`iter_warc`), unread.
+
+    A body is kept up to one byte over ``options.max_bytes``, so an oversized page is
+    known as such without being held whole.
+
+    Raises:
+        InputError: as :func:`iter_warc`.
+    """
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
@@ -506,9 +533,13 @@ def iter_warc(path: Path, options: ReadOptions | None = None) -> Iterator[Record
                 if not content_type.startswith(_HTML_TYPES):
                     continue
                 number += 1
-                source = f"{path}#{number}"
-                body = record.content_stream().read(options.max_bytes + 1)
-                yield _warc_record(record, body, source, content_type, options)
+                yield WarcPage(
+                    source=f"{path}#{number}",
+                    url=record.rec_headers.get_header("WARC-Target-URI"),
+                    stamp=record.rec_headers.get_header("WARC-Date"),
+                    content_type=content_type,
+                    body=record.content_stream().read(options.max_bytes + 1),
+                )
     except ArchiveLoadFailed as error:
         raise InputError(
             f"{path}: not a readable WARC file after {number} pages ({error})"
@@ -521,29 +552,28 @@ def iter_warc(path: Path, options: ReadOptions | None = None) -> Iterator[Record
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
 
 
-def _warc_record(
-    record: Any, body: bytes, source: str, content_type: str, options: ReadOptions
-) -> Record:
-    url = record.rec_headers.get_header("WARC-Target-URI")
+def read_warc_page(page: WarcPage, options: ReadOptions | None = None) -> Record:
+    """The article of an archived page (trafilatura), or why it has none."""
+    options = options or ReadOptions()
+    source, url = page.source, page.url
     try:
-        if len(body) > options.max_bytes:
+        if len(page.body) > options.max_bytes:
             raise InputError(f"{source}: page is over the limit of {options.max_bytes:,} bytes")
-        if not body.strip():
+        if not page.body.strip():
             raise InputError(f"{source}: empty page")
-        declared = re.search(r"charset=([\w.:-]+)", content_type)
-        html = _decode_declared(source, body, declared.group(1) if declared else None)
-        page = parse_page(source, html)
-        stamp = record.rec_headers.get_header("WARC-Date")
-        date = page.get("date") or (parse_date(stamp, where=source) if stamp else None)
+        declared = re.search(r"charset=([\w.:-]+)", page.content_type)
+        html = _decode_declared(source, page.body, declared.group(1) if declared else None)
+        parsed = parse_page(source, html)
+        date = parsed.get("date") or (parse_date(page.stamp, where=source) if page.stamp else None)
         return Record(
             source,
             read_text(
-                page["text"],
+                parsed["text"],
                 id=url or source,
-                title=page.get("title"),
-                outlet=page.get("outlet"),
+                title=parsed.get("title"),
+                outlet=parsed.get("outlet"),
                 date=date,
-                url=url or page.get("url"),
+                url=url or parsed.get("url"),
                 source=source,
             ),
         )

@@ -667,17 +667,15 @@ class Register:
                 for start in range(0, len(hashes), _PAGE):
                     stored |= _stored_hashes(conn, hashes[start : start + _PAGE])
                 reviewed = _load_reviews(conn, {item.article.id for item in order})
-                touched: set[str] = set()
+                fresh: list[NewArticle] = []
                 for item in order:
                     content_hash = item.article.content_hash
                     if content_hash in stored:
                         saved.unchanged.add(content_hash)
                         continue
                     stored.add(content_hash)
-                    touched |= self._insert(
-                        conn, item.article, item.facts, item.extractor, reviewed, item.signature
-                    )
-                _recompute_deals(conn, touched)
+                    fresh.append(item)
+                _recompute_deals(conn, _insert_many(conn, fresh, reviewed))
                 saved.sources.extend(
                     self._insert_source(conn, source.original, source.copy, source.similarity)
                     for source in sources
@@ -1558,6 +1556,79 @@ def _new_id(conn: Connection, statement: sa.Insert, row: dict[str, Any] | None =
     if key is None or key[0] is None:
         raise StoreError(f"the database gave no id for the new {statement.table.name} row")
     return int(key[0])
+
+
+def _insert_many(
+    conn: Connection, new: Sequence[NewArticle], reviewed: dict[_ReviewKey, list[Any]]
+) -> set[str]:
+    """Insert articles, their signatures, facts and further spans, one statement per table
+    for all of them (several rows per statement, ids given back in order); the deal keys
+    touched, to recompute. What :meth:`Register._insert` does for one article: row by row,
+    the inserts took most of a batch writer's time, profiled on 2,000 articles."""
+    if not new:
+        return set()
+    at = _now()
+    rows = [
+        {
+            "name": item.article.id,
+            "content_hash": item.article.content_hash,
+            "title": item.article.title,
+            "outlet": item.article.outlet,
+            "date": item.article.date,
+            "url": item.article.url,
+            "language": item.article.language,
+            "source": item.article.source,
+            "text": item.article.text,
+            "relevant": bool(item.facts),
+            "extractor": item.extractor or (item.facts[0].extractor if item.facts else None),
+            "ingested_at": at,
+        }
+        for item in new
+    ]
+    ids = _new_ids(conn, articles, rows)
+    signed = [
+        {"article_id": row_id, "minhash": item.signature}
+        for row_id, item in zip(ids, new, strict=True)
+        if item.signature is not None
+    ]
+    if signed:
+        conn.execute(sa.insert(article_signatures), signed)
+    touched: set[str] = set()
+    fact_rows: list[dict[str, Any]] = []
+    more_spans: list[Sequence[Span]] = []
+    for row_id, item in zip(ids, new, strict=True):
+        for fact in item.facts:
+            key = fact_deal_id(_reviewed(fact, item.article.id, reviewed)[0] or fact)
+            touched.add(key)
+            fact_rows.append({"article_id": row_id, "deal_id": key, **_fact_row(fact)})
+            more_spans.append(fact.spans[1:])
+    if not fact_rows:
+        return touched
+    fact_ids = _new_ids(conn, facts, fact_rows)
+    span_rows = [
+        {
+            "fact_id": fact_id,
+            "position": position,
+            "evidence": span.text,
+            "evidence_start": span.start,
+            "evidence_end": span.end,
+        }
+        for fact_id, spans in zip(fact_ids, more_spans, strict=True)
+        for position, span in enumerate(spans, start=1)
+    ]
+    if span_rows:
+        conn.execute(sa.insert(fact_spans), span_rows)
+    return touched
+
+
+def _new_ids(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """The primary keys of ``rows`` inserted into ``table``, in the order of ``rows``
+    (SQLAlchemy batches them into multi-row INSERT ... RETURNING statements)."""
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = [int(row_id) for row_id in conn.scalars(statement, list(rows))]
+    if len(ids) != len(rows):
+        raise StoreError(f"the database gave {len(ids)} ids for {len(rows)} new {table.name} rows")
+    return ids
 
 
 def _stored_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from armsledger.catalog import Catalog, load_catalog
+from armsledger.errors import ArmsLedgerError, ExtractionError
 from armsledger.extract.cues import Lexicon, load_lexicon
 from armsledger.extract.mentions import mention_finder
 from armsledger.extract.rules import EXTRACTOR, RuleExtractor
@@ -28,8 +29,27 @@ def _rules(catalog: Catalog, lexicon: Lexicon) -> RuleExtractor:
 
 
 def extract_facts(article: Article, catalog: Catalog | None = None) -> list[Fact]:
-    """Every transfer fact the article states, merged by key, evidence spans exact."""
+    """Every transfer fact the article states, merged by key, evidence spans exact.
+
+    Raises:
+        ExtractionError: the extractor failed on this article (a bug, reported with the
+            article's name and the original error chained), so that a caller reading many
+            articles can record it as this one's failure and go on.
+    """
     catalog = catalog or load_catalog()
+    try:
+        return _extract(article, catalog)
+    except ArmsLedgerError:
+        raise
+    except Exception as error:
+        raise ExtractionError(
+            f"{article.source or article.id}: the extractor failed on this article "
+            f"({type(error).__name__}: {error})",
+            hint="this is a fault of armsledger: please report it with the article",
+        ) from error
+
+
+def _extract(article: Article, catalog: Catalog) -> list[Fact]:
     lexicon = load_lexicon()
     text = article.text
     lowered = normalize_text(text)
