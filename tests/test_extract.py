@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -250,3 +251,178 @@ def test_extract_mentions_come_back_at_their_exact_span(
     assert any(m.start == start and m.end == start + len(phrase) for m in found)
     for m in found:
         assert text[m.start : m.end] == m.phrase
+
+
+def quantities_of(text: str) -> dict[tuple[str | None, str], int | None]:
+    article = Article(id="q.txt", text=text)
+    return {
+        (f.system, f.stage.value): f.quantity.count if f.quantity else None
+        for f in extract_facts(article)
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "stage", "expected"),
+    [
+        # a count right after a cue of another stage is that cue's object
+        (
+            "Russia delivered four Su-35 jets to China, the first instalment of a contract for"
+            " 24 jets.",
+            "contract",
+            24,
+        ),
+        (
+            "Russia delivered four Su-35 jets to China, the first instalment of a contract for"
+            " 24 jets.",
+            "delivery",
+            4,
+        ),
+        # ... unless that cue is itself what this one is about
+        (
+            "Brazil announced the cancellation of an order for 36 Gripen jets from Sweden.",
+            "cancelled",
+            36,
+        ),
+        # a count after a participle still belongs to the main verb
+        ("Five of the Su-35 jets ordered by Egypt have arrived from Russia.", "delivery", 5),
+        # the first of a series is one delivered
+        (
+            "The Thai navy commissioned the first of two Type 054A frigates built by China.",
+            "delivery",
+            1,
+        ),
+        # a comma ends the phrase of a count: the 24 are the Rafales
+        (
+            "Egypt signed a deal with France for 24 Rafales, FREMM frigate and missiles.",
+            "contract",
+            None,
+        ),
+        # "a" counts one only in the weapon's own phrase
+        ("Egypt signed a contract with France for a FREMM frigate.", "contract", 1),
+        (
+            "India wants to buy the Rafale from France; it is a far more capable aircraft.",
+            "interest",
+            None,
+        ),
+    ],
+)
+def test_extract_quantity_attaches_to_its_own_cue_and_system(
+    text: str, stage: str, expected: int | None
+) -> None:
+    found = quantities_of(text)
+    system = "FREMM" if "FREMM" in text else next(s for (s, st) in found if st == stage)
+    assert found[(system, stage)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "and that" opens a second reported statement: its "may" is its own
+        (
+            "The minister said that Iranian pilots had been trained in Russia to fly the Su-35,"
+            " and that Iran may receive the jets next year.",
+            ("RUS", "IRN", "Su-35", "training", "asserted", 1),
+        ),
+        # a modal verb of a coordinated clause does not reach back
+        (
+            "The Su-35 jets are being delivered to Egypt by Russia, and whether sanctions will"
+            " follow is unclear.",
+            ("RUS", "EGY", "Su-35", "delivery", "asserted", 1),
+        ),
+        # "without" denies only its own object
+        (
+            "Indonesia bought two Scorpene submarines from France. Australia, without prior"
+            " notice, decided to scrap a deal to buy French submarines.",
+            ("FRA", "AUS", None, "cancelled", "asserted", 1),
+        ),
+        # the purpose of a signing is held as the signing is
+        (
+            "A deal to buy Su-35 jets from Russia could result in Washington imposing sanctions"
+            " on Cairo.",
+            ("RUS", "EGY", "Su-35", "contract", "possible", 1),
+        ),
+        # "the deal" refers back to the planned contract, it asserts none
+        (
+            "Poland expects to sign a deal to buy eight Patriot batteries from the United States."
+            " The minister said the $7 billion deal was needed.",
+            ("USA", "POL", "Patriot", "contract", "planned", 1),
+        ),
+        # a donor's pledge
+        (
+            "Denmark will donate F-16 jets to Ukraine.",
+            ("DNK", "UKR", "F-16", "contract", "planned", 1),
+        ),
+        # no one named: the giver settled before trains the crews, not the jet's maker
+        (
+            "Denmark has donated F-16 jets to Ukraine. Ukrainian personnel have since received"
+            " training on the jets.",
+            ("DNK", "UKR", "F-16", "training", "asserted", 1),
+        ),
+    ],
+)
+def test_extract_modality_and_parties_of_clauses_and_references(
+    text: str, expected: tuple[object, ...]
+) -> None:
+    found = facts_of(text)
+    assert expected in found
+    key = expected[:4]
+    assert len([f for f in found if f[:4] == key]) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials maintained that Russia would deliver the Su-35 jets to Iran.",
+        "The deal with Russia covers Su-30 spares and a proposed logistics hub in India.",
+        "Ukrainian personnel received training in maintaining and servicing the F-16 jets in"
+        " Denmark.",
+        "China supplied J-10C jets to Pakistan. The JF-17 Block III jets were inducted into the"
+        " Pakistan Air Force.",
+        "Turkey bought the S-400 from Russia. Such a major purchase of weaponry from Moscow"
+        " worried NATO.",
+        "Indonesia signed a contract with France for two Scorpene-class submarines.",
+        "Indonesia bought two Scorpene submarines from France. Australia, without prior notice,"
+        " decided to scrap a deal to buy French submarines.",
+    ],
+)
+def test_extract_states_no_step_these_words_only_seem_to_state(text: str) -> None:
+    found = facts_of(text)
+    unexpected = {
+        "maintained": "servicing",
+        "proposed": "offer",
+        "training in": "servicing",
+    }
+    for phrase, stage in unexpected.items():
+        if phrase in text:
+            assert all(f[3] != stage for f in found)
+    if "JF-17" in text:  # a jet Pakistan makes, inducted into its own air force
+        assert all(f[2] != "JF-17" for f in found)
+    if "weaponry" in text or "Scorpene-class" in text:  # the system itself, not more weapons
+        assert all(f[2] is not None for f in found)
+    if "Australia" in text:  # the Scorpene deal stays Indonesia's
+        assert ("FRA", "AUS", "Scorpene") not in {f[:3] for f in found}
+
+
+def test_extract_the_contract_referred_to_is_the_servicing_deal() -> None:
+    text = (
+        "India and Russia signed agreements for the maintenance of Su-30MKI jets of the Indian"
+        " Air Force. The five-year contract is worth $300 million."
+    )
+    facts = extract_facts(Article(id="r.txt", text=text))
+    assert [(f.stage, f.value and f.value.amount) for f in facts] == [(Stage.SERVICING, 300e6)]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (dt.date(2021, 1, 25), Modality.PLANNED),
+        (dt.date(2024, 1, 1), Modality.ASSERTED),
+        (None, Modality.ASSERTED),
+    ],
+)
+def test_extract_a_step_dated_after_the_article_is_planned(
+    written: dt.date | None, expected: Modality
+) -> None:
+    text = "France delivered Rafale jets to Greece in 2023."
+    [fact] = extract_facts(Article(id="d.txt", text=text, date=written))
+    assert fact.modality is expected

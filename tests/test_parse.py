@@ -22,6 +22,7 @@ from armsledger.parse import (
     parse_date,
     parse_money,
     parse_quantity,
+    unit_for_count,
 )
 
 REF = dt.date(2019, 7, 20)  # a Saturday
@@ -460,3 +461,17 @@ def test_parse_find_money_finds_a_planted_phrase(
     assert [(f.span.start, f.span.end, f.value) for f in found] == [
         (start, start + len(phrase), value)
     ]
+
+
+@pytest.mark.parametrize(
+    ("unit", "count", "expected"),
+    [
+        ("frigates", 1, "frigate"),
+        ("frigate", 4, "frigates"),
+        ("aircraft", 1, "aircraft"),
+        ("regimental set", 2, "regimental sets"),
+        ("examples", 1, "examples"),  # a unit units.yaml does not know stays as given
+    ],
+)
+def test_parse_unit_for_count_agrees_with_the_count(unit: str, count: int, expected: str) -> None:
+    assert unit_for_count(unit, count) == expected

@@ -14,7 +14,7 @@ from armsledger.evaluate import evaluate_dir
 from armsledger.extract import EXTRACTOR, extract_facts
 
 #: Floors on ../shared/dev, a little under the figures measured when they were last raised.
-DEV_FACT_F1 = 0.83
+DEV_FACT_F1 = 0.86
 DEV_RELEVANCE_PRECISION = 0.95
 DEV_RELEVANCE_RECALL = 1.0
 

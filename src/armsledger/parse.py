@@ -50,6 +50,7 @@ __all__ = [
     "parse_date",
     "parse_money",
     "parse_quantity",
+    "unit_for_count",
 ]
 
 T = TypeVar("T")
@@ -662,6 +663,17 @@ def parse_quantity(text: str) -> Quantity:
             "such as '36 jets', 'two squadrons' or 'a regimental set'"
         )
     return quantity[1]
+
+
+def unit_for_count(unit: str, count: int) -> str:
+    """``unit`` (singular or plural, as units.yaml names it) in the number ``count`` takes:
+    ``unit_for_count("frigates", 1)`` is ``"frigate"``. A unit units.yaml does not know is
+    returned as given."""
+    g = _grammar()
+    singular = next((s for s, p in g.plural_of.items() if unit in (s, p)), None)
+    if singular is None:
+        return unit
+    return singular if count == 1 else g.plural_of[singular]
 
 
 def find_quantities(text: str) -> list[Found[Quantity]]:

@@ -12,6 +12,7 @@ speaker. Nothing here is keyed to one article's wording: every phrase lives in t
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +24,14 @@ from armsledger.errors import ParseError
 from armsledger.extract.cues import Cue, Lexicon
 from armsledger.extract.mentions import Mention
 from armsledger.model import Article, Fact, Modality, Quantity, Span, Stage, Value
-from armsledger.parse import Found, find_money, find_quantities, parse_count
+from armsledger.parse import (
+    Found,
+    find_dates,
+    find_money,
+    find_quantities,
+    parse_count,
+    unit_for_count,
+)
 
 EXTRACTOR = "rules.v1"
 
@@ -33,12 +41,18 @@ _MODALITY_PRIORITY = (Modality.CONDITIONAL, Modality.DENIED, Modality.POSSIBLE, 
 _PLAN_STAGES = frozenset({Stage.INTEREST})
 #: How far before a stage cue a negation still scopes it ("has not yet received").
 _NEGATION_REACH = 40
+#: "without" denies only its own object ("left without the jets", "without a contract").
+_WITHOUT_REACH = 12
+#: A clause of its own between a cue and a later modal verb ("are being delivered, and
+#: whether sanctions will follow"): the modal governs that clause, not the cue.
+_NEW_CLAUSE = re.compile(r",\s*(?:and|or)\b|\bwhether\b")
 #: How far before and after its cue a word of plan or possibility still scopes it.
 _MODAL_BEFORE = 45
 _MODAL_AFTER = 60
 #: Clause boundaries inside a sentence.
 _CLAUSE = re.compile(
     r";|:\s|\s-\s|\bbut\b(?! also)|\bthough\b|\bwhile\b|\bwhereas\b|\bbecause\b|\balthough\b"
+    r"|\band that\b"  # a second reported statement: "X said that A, and that B may C"
 )
 #: Words that refer back to something named before ("the", "these aircraft").
 _DETERMINER = re.compile(
@@ -72,6 +86,13 @@ _BYSTANDER_BEFORE = re.compile(
 _UNNAMED_STATES = re.compile(
     r"\b(?:no|other|western|several|many|some|european|nato|allied|\d+|a coalition of \d+)\s+"
     r"(?:countries|nations|states|allies|partners|members)\b"
+)
+#: A state named as the subject of a threat or a protest ("Washington imposing sanctions on
+#: Cairo", "the U.S. warned Ankara"): it stands outside the transfer.
+_BYSTANDER_AFTER = re.compile(
+    r"^(?:'s)?\s+(?:\w+\s+)?(?:imposing|imposes|imposed|impose|threaten(?:s|ed|ing)?"
+    r"|warn(?:s|ed|ing)?|object(?:s|ed|ing)?|protest(?:s|ed|ing)?|condemn(?:s|ed|ing)?"
+    r"|criticis(?:es|ed|ing)|criticiz(?:es|ed|ing))\b"
 )
 _LOCATION_BEFORE = re.compile(
     r"\b(?:based|stationed|deployed|located|headquartered|held|hosted)\s+(?:\w+\s+){0,2}?"
@@ -123,6 +144,12 @@ _NOMINAL_DEAL = re.compile(
     r"(?:purchase|acquisition|procurement|sale|sales|deal|deals|contract|exports?|transfers?"
     r"|supplies|delivery|deliveries|shipments?|(?:will|would|to) (?:buy|purchase|acquire|procure))"
 )
+#: Between a training cue and what it teaches ("training in maintaining and servicing").
+_TAUGHT = re.compile(r"\s+(?:in|on)\s+(?:(?:\w+ing|and|the|how to|to)\s+){0,3}")
+#: An infinitive of buying, the purpose of a verb before it ("signed a deal to buy").
+_PURPOSE = re.compile(r"to (?:buy|purchase|acquire|procure)")
+#: How far after a contract cue its purpose may stand (about ten words).
+_PURPOSE_REACH = 60
 _BEFORE_CONTRACT = frozenset(
     {Stage.INTEREST.value, Stage.OFFER.value, Stage.NEGOTIATION.value, Stage.APPROVAL.value}
 )
@@ -139,6 +166,21 @@ _VALUED_STAGES = frozenset(
         Stage.CANCELLED,
     }
 )
+#: How close a count must stand to a cue of another stage to be that cue's object ("took
+#: delivery of four", "an order for 126"): about five words.
+_OWN_COUNT_REACH = 30
+#: Words that make a phrase refer back to something named before: "such a major purchase of
+#: weaponry", "these weapons", "and related equipment".
+_REFERRING = re.compile(
+    r"(?:\b(?:such(?:\s+an?)?|these|those|this|that|the)\s+(?:[\w-]+\s+){0,2}"
+    r"|\b(?:related|associated|ancillary|accompanying)\s+)$"
+)
+#: Nouns of a deal that, after a definite determiner, refer back to one ("the deal").
+_DEAL_NOUNS = frozenset({"deal", "deals", "contract", "contracts", "order", "orders", "pact"})
+#: A definite determiner and at most three modifiers ("the five-year", "this $2 billion").
+_DEFINITE_BEFORE = re.compile(r"\b(?:the|this|that|these|those)\s+(?:[\w$€£.,-]+\s+){0,3}$")
+#: The stages a "the deal" may refer back to, the contract first.
+_DEAL_STAGES = (Stage.CONTRACT, Stage.AGREEMENT, Stage.SERVICING, Stage.PRODUCTION)
 #: How far after a system a weapon class may stand to be listed beside it.
 _LIST_GAP = 60
 #: How close to its cue a referring phrase outweighs a system named further away.
@@ -209,6 +251,10 @@ class _Reading:
     """The last pair given to each system, however weakly settled."""
     held: Modality | None = None
     """How the previous sentence held its last fact, for a sentence that restates it."""
+    generic: set[int] = field(default_factory=set)
+    """The ids of facts whose weapon is only a word like "weapons" or "equipment"."""
+    references: set[int] = field(default_factory=set)
+    """The ids of facts stated only by a definite "the deal", which refers back to a deal."""
 
 
 @dataclass(frozen=True)
@@ -290,7 +336,8 @@ class RuleExtractor:
                 reading.topic = _Topic(last.target, lot, i)
             elif new and new[-1].system:
                 reading.topic = _Topic(new[-1].system, new[-1].lot, i)
-        return _share_values(facts)
+        facts = _resolve_references(facts, reading.references)
+        return _share_values(_fold_generic(facts, reading.generic))
 
     # ------------------------------------------------------------------ sentence level
 
@@ -323,13 +370,17 @@ class RuleExtractor:
         states = [m for m in mentions if m.is_state]
         facts: list[Fact] = []
         generics: list[bool] = []  # whether each fact's weapon is only "weapons", "equipment"
+        refers: list[bool] = []  # whether each fact is stated only by "the deal"
+        referring: list[bool] = []  # whether its cue or weapon refers back ("such a purchase")
         amounts = _Amounts(sent.text)
         # "Under the deal, Poland will receive 24 drones": the contract's terms, not a delivery
         terms = self.lexicon.deal_content.search(norm) is not None
         restates = self.lexicon.elaboration.search(norm) is not None
         cues = [c for c in cues if not any(a <= c.start < b for a, b in conditions)]
+        objects = [c for c in cues if _object_of_earlier_cue(norm, c, cues)]
+        steps = [c for c in cues if c not in objects]  # what a modal verb may scope over
         for cue in cues:
-            if _object_of_earlier_cue(norm, cue, cues):
+            if cue in objects:
                 continue
             if cue.text in self.lexicon.weak and not _near(
                 cue, systems + [c for c in classes if c.kind == "class"], 40
@@ -342,9 +393,11 @@ class RuleExtractor:
             if not targets:
                 continue
             stage = Stage(cue.label)
-            modality = self._modality(cue, stage, modalities, clause, cues)
+            modality = self._modality(cue, stage, modalities, clause, steps, norm)
             if restates and reading.held and modality is Modality.ASSERTED:
                 modality = reading.held
+            if modality is Modality.ASSERTED and _dated_later(amounts, cue, clause, article.date):
+                modality = Modality.PLANNED  # "delivered in early 2023" written in 2021
             if terms and stage in (Stage.DELIVERY, Stage.DELIVERED):
                 stage, modality = Stage.CONTRACT, Modality.ASSERTED
             for target in targets:
@@ -388,14 +441,34 @@ class RuleExtractor:
                     and any(p[1] == remembered[1] for p in pairs)
                 ):
                     pairs = [remembered]  # used or donated: the earlier sentence named the giver
+                elif (
+                    not firm
+                    and remembered
+                    and target.system
+                    and pairs
+                    and all(p[0] == target.origin for p in pairs)
+                    and remembered[0] != target.origin
+                    and not any(m.target == target.origin for m in states)
+                ):
+                    pairs = [remembered]  # "the jets", no one named: the deal settled before
                 if target.system and pairs:
                     reading.seen[target.system] = pairs[0]
                 system = target.system
                 if target.via_class and remembered and remembered not in pairs:
                     system = None  # "drones" sold to others than the deal's buyer: unnamed
+                    if target.system:  # and the system's own deal stays as it was
+                        memory[target.system] = remembered
                 if stage is Stage.APPROVAL:
                     pairs = [p for p in pairs if not _approved_by(norm, states, p[1])]
                 for supplier, recipient in pairs:
+                    refers.append(self._refers_back(norm, cue))
+                    referring.append(
+                        _REFERRING.search(norm[: cue.start]) is not None
+                        or (
+                            target.anchor is not None
+                            and _REFERRING.search(norm[: target.anchor.start]) is not None
+                        )
+                    )
                     generics.append(
                         system is None
                         and not (target.anchor is not None and self._concrete(target.anchor))
@@ -410,7 +483,7 @@ class RuleExtractor:
                             modality=modality,
                             spans=(sent,),
                             lot=lot,
-                            quantity=self._quantity(amounts, target, cue),
+                            quantity=self._quantity(amounts, target, cue, cues),
                             value=_value(amounts, stage),
                             speaker=speaker,
                             extractor=EXTRACTOR,
@@ -426,7 +499,17 @@ class RuleExtractor:
                 kept.setdefault(i, fact)
             elif fact.value and not facts[same].value:
                 kept[same] = dataclasses.replace(facts[same], value=fact.value)
-        return [kept[i] for i in sorted(kept)]
+        result = [kept[i] for i in sorted(kept)]
+        reading.references.update(id(kept[i]) for i in sorted(kept) if refers[i])
+        reading.generic.update(id(kept[i]) for i in sorted(kept) if generics[i] and referring[i])
+        return result
+
+    def _refers_back(self, norm: str, cue: Cue) -> bool:
+        """Whether a cue is a definite noun of a deal ("the deal", "the $7.6 billion deal",
+        "this contract"): it names a deal the article has already stated, not a new step."""
+        return cue.label == Stage.CONTRACT.value and (
+            cue.text in _DEAL_NOUNS and _DEFINITE_BEFORE.search(norm[: cue.start]) is not None
+        )
 
     def _targets(
         self,
@@ -472,6 +555,7 @@ class RuleExtractor:
                 if (
                     cls.kind == "class"
                     and self._concrete(cls)
+                    and not self._head_of_system(cls, systems, norm)
                     and any(
                         0 < cls.start - m.end <= _LIST_GAP
                         and _SYSTEM_COORDINATION.search(norm[m.end : cls.start])
@@ -525,6 +609,16 @@ class RuleExtractor:
         found = self.catalog.weapon_class(cls.phrase)
         return bool(found and found.concrete)
 
+    def _head_of_system(self, cls: Mention, systems: list[Mention], norm: str) -> bool:
+        """Whether a class phrase is the head noun of a system just named ("Scorpene-class
+        submarines", "S-400 air defence systems"): the system itself, not one more weapon."""
+        return any(
+            0 <= cls.start - m.end <= 12
+            and re.fullmatch(r"[\s-]*(?:class|type|model|series)?[\s-]*", norm[m.end : cls.start])
+            and self._same_kind(m.target, cls)
+            for m in systems
+        )
+
     def _same_kind(self, system: str, cls: Mention) -> bool:
         """Whether a class phrase could name the system itself ("S-400 air defence systems")."""
         head = cls.phrase.lower().split()[-1]
@@ -534,14 +628,16 @@ class RuleExtractor:
     def _system_target(self, mention: Mention) -> _Target:
         return _Target(mention.target, mention, self._origin(mention.target))
 
-    def _quantity(self, amounts: _Amounts, target: _Target, cue: Cue) -> Quantity | None:
+    def _quantity(
+        self, amounts: _Amounts, target: _Target, cue: Cue, cues: Sequence[Cue] = ()
+    ) -> Quantity | None:
         """The count nearest the weapon, in a unit that can count it."""
         found = self.catalog.systems.get(target.system or "")
 
         def fits(unit: str) -> bool:
             return found is None or self.lexicon.fits(unit, found.category)
 
-        return _quantity(amounts, target, cue, self._unit(target), fits)
+        return _quantity(amounts, target, cue, self._unit(target), fits, cues)
 
     def _unit(self, target: _Target) -> str | None:
         """The unit a bare count of a system is in ("36 Rafales" are 36 aircraft)."""
@@ -559,6 +655,7 @@ class RuleExtractor:
         modalities: list[Cue],
         clause: tuple[int, int],
         cues: list[Cue],
+        norm: str = "",
     ) -> Modality:
         """The modality of a cue: the firmest-ranked modality word that scopes over it.
 
@@ -577,7 +674,9 @@ class RuleExtractor:
                 # cue of its own scopes over the rest of its clause
                 heads = any(c.start <= m.start < c.end for c in cues) and m.start < cue.start
                 before = 0 <= cue.start - m.end <= _MODAL_BEFORE
-                after = 0 <= m.start - cue.end <= _MODAL_AFTER
+                after = 0 <= m.start - cue.end <= _MODAL_AFTER and not _NEW_CLAUSE.search(
+                    norm[cue.end : m.start]
+                )
                 between = (min(m.end, cue.end), max(m.start, cue.start))
                 if not heads and (
                     not (before or after)
@@ -592,6 +691,8 @@ class RuleExtractor:
                 0 <= cue.start - m.end <= _NEGATION_REACH or overlaps
             ):
                 continue
+            if m.text == "without" and cue.start - m.end > _WITHOUT_REACH:
+                continue  # "without prior notice, decided to scrap": a manner, not a denial
             present.add(modality)
         for modality in _MODALITY_PRIORITY:
             if modality in present:
@@ -652,6 +753,8 @@ class RuleExtractor:
                 continue  # "based in Crimea": where a unit stands, not a party
             if _BYSTANDER_BEFORE.search(norm[max(0, m.start - 30) : m.start]):
                 continue
+            if _BYSTANDER_AFTER.match(norm[m.end : m.end + 40]):
+                continue  # who threatens the buyer is no party to the purchase
             if target.anchor and m.kind == "adjective" and 0 <= target.anchor.start - m.end <= 20:
                 maker = m.target  # "Russian-made S-400", "French submarines"
             elif _SUPPLIER_BEFORE.search(before) and (
@@ -719,6 +822,8 @@ class RuleExtractor:
             return [], True  # "the U.S. Army has contracted ... production": its own order
         firm = True
         recipients = [d for d in dict.fromkeys(destinations) if d not in suppliers]
+        if destinations and not recipients and not sources:
+            return [], True  # "inducted into the Pakistan Air Force" a jet Pakistan makes
         if not recipients:
             recipients = [  # "India's plan to purchase", "Turkey's purchase of"
                 m.target
@@ -791,6 +896,24 @@ def _object_of_earlier_cue(norm: str, cue: Cue, cues: list[Cue]) -> bool:
     """A purchase or a delivery named as what talks, plans, offers or approvals are about
     ("talks over the purchase of", "in talks to buy", "approved the delivery of") is the
     object of that earlier step, not a step of its own."""
+    # "training in maintaining and servicing the jets": what the training teaches
+    if cue.label == Stage.SERVICING.value and any(
+        c.label == Stage.TRAINING.value
+        and c.end <= cue.start
+        and _TAUGHT.fullmatch(norm[c.end : cue.start])
+        for c in cues
+    ):
+        return True
+    # "signed a deal with Raytheon to buy": the purpose of the signing, held as it is held
+    if (
+        cue.label == Stage.CONTRACT.value
+        and _PURPOSE.fullmatch(cue.text)
+        and any(
+            c.label == cue.label and c.end <= cue.start and cue.start - c.end <= _PURPOSE_REACH
+            for c in cues
+        )
+    ):
+        return True
     if cue.label not in (Stage.CONTRACT.value, Stage.DELIVERY.value) or not _NOMINAL_DEAL.fullmatch(
         cue.text
     ):
@@ -898,22 +1021,192 @@ class _Amounts:
     def money(self) -> list[Found[Value]]:
         return find_money(self.text)
 
+    @cached_property
+    def dates(self) -> list[Found[dt.date]]:
+        return find_dates(self.text)
+
+
+#: How far after its cue a date still says when that step happens ("delivered in May 2023").
+_DATE_REACH = 40
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+#: Words before a date that make it the end of a span, not the time of the step.
+_UNTIL = re.compile(r"\b(?:until|till|through|to|thru|for)\s+(?:the\s+)?(?:\w+\s+)?$")
+
+
+def _dated_later(
+    amounts: _Amounts, cue: Cue, clause: tuple[int, int], written: dt.date | None
+) -> bool:
+    """Whether the step a cue names is dated after the article was written: a step in a
+    later year than the article's ("the last jets delivered in early 2023", in a 2021
+    article) is still to come, however the verb is written."""
+    if written is None:
+        return False
+    window = amounts.text[cue.end : min(clause[1], cue.end + _DATE_REACH + 12)]
+    if not any(int(y) > written.year for y in _YEAR.findall(window)):
+        return False  # the cheap test first: no later year near the cue
+    for found in amounts.dates:
+        start = found.span.start
+        if not (clause[0] <= start < clause[1]) or not 0 <= start - cue.end <= _DATE_REACH:
+            continue
+        if _UNTIL.search(amounts.text[max(0, start - 20) : start]):
+            continue
+        if found.value.year > written.year:
+            return True
+    return False
+
 
 def _quantity(
-    amounts: _Amounts, target: _Target, cue: Cue, unit: str | None, fits: Callable[[str], bool]
+    amounts: _Amounts,
+    target: _Target,
+    cue: Cue,
+    unit: str | None,
+    fits: Callable[[str], bool],
+    cues: Sequence[Cue] = (),
 ) -> Quantity | None:
+    """The count of the weapon a cue speaks of: a count right before the system ("36
+    Rafales"), else the nearest count in a unit that fits. A count that stands nearer a cue of
+    another stage is that cue's object ("received four Su-35s, the first instalment of an
+    acquisition"), not this one's; and a delivery of "the first of four frigates" is of one."""
+    rivals = [c for c in cues if c is not cue and _family(c.label) != _family(cue.label)]
+
+    def owned(start: int, end: int) -> bool:
+        span = Cue(start, end, "", "")
+        mine = _distance(span, cue)
+        before = [c for c in rivals if c.end <= start]  # a verb's object follows it
+        rival = min(before, key=lambda c: _distance(span, c), default=None)
+        if rival is None or _distance(span, rival) >= mine:
+            return True
+        # "the cancellation of an order for 126 jets": the nearer cue is this one's object
+        between = cue.end <= rival.start and rival.end <= start
+        return between or _distance(span, rival) > _OWN_COUNT_REACH
+
+    delivery = cue.label in (Stage.DELIVERY.value, Stage.DELIVERED.value)
     if target.anchor is not None and unit is not None:
-        count = _count_before(amounts.text, target.anchor.start)
-        if count is not None:  # "36 Rafales", "24 Su-35s": a count right before the system
-            return Quantity(count, unit)
-    found = [f for f in amounts.quantities if fits(f.value.unit)]
+        before = _count_before(amounts.text, target.anchor.start)
+        if before is not None and owned(before[1], before[2]):
+            count = before[0]  # "36 Rafales", "24 Su-35s": a count right before the system
+            first = _first_of(amounts.text, before[1]) if delivery else None
+            return Quantity(first or count, unit_for_count(unit, first or count))
+    found = [
+        f
+        for f in amounts.quantities
+        if fits(f.value.unit)
+        and owned(f.span.start, f.span.end)
+        and (not _ARTICLE_COUNT.match(f.span.text) or _names(f, target))
+    ]
     if not found:
         return None
     anchor = target.anchor.start if target.anchor else cue.start
-    best = min(found, key=lambda f: abs(f.span.start - anchor))
-    if abs(best.span.start - anchor) > 80:
+
+    def gap(f: Found[Quantity]) -> int:  # from the weapon, or from the cue it is the object of
+        return min(
+            abs(f.span.start - anchor), _distance(Cue(f.span.start, f.span.end, "", ""), cue)
+        )
+
+    best = min(found, key=gap)
+    if gap(best) > 80:
         return None
+    first = _first_of(amounts.text, best.span.start) if delivery else None
+    if first is not None:
+        return Quantity(first, unit_for_count(best.value.unit, first))
     return best.value
+
+
+#: A count of one written as an article ("a FREMM frigate", "an airplane").
+_ARTICLE_COUNT = re.compile(r"an?\s", re.I)
+
+
+def _names(found: Found[Quantity], target: _Target) -> bool:
+    """Whether a quantity phrase holds or touches the weapon's own mention: "a" counts one
+    only there ("a FREMM frigate", "a regimental set of S-400"), not in "a capable airplane"."""
+    anchor = target.anchor
+    return anchor is not None and (found.span.start - 5 <= anchor.start <= found.span.end + 5)
+
+
+def _family(label: str) -> str:
+    """Stages whose cues count the same things: a delivery and its completion."""
+    return Stage.DELIVERY.value if label == Stage.DELIVERED.value else label
+
+
+#: "the first of four frigates", "the first two of 12 jets": the part delivered so far.
+_FIRST_OF = re.compile(r"\b(?:the\s+)?(?:first|initial)\s+(?:([\w-]+)\s+)?of\s+(?:the\s+)?$", re.I)
+
+
+def _first_of(text: str, start: int) -> int | None:
+    """The count of a first part of the count at ``start`` ("the first two of 12"), or None."""
+    m = _FIRST_OF.search(text[max(0, start - 40) : start])
+    if m is None:
+        return None
+    if m.group(1) is None:
+        return 1
+    try:
+        count = parse_count(m.group(1))
+    except ParseError:
+        return None
+    return count if 0 < count < 10_000 else None
+
+
+def _resolve_references(facts: list[Fact], references: set[int]) -> list[Fact]:
+    """Give a fact stated only by "the deal" the stage and modality of the deal it refers to.
+
+    "He expects to sign a deal for Patriots ... the deal is necessary": the second sentence
+    restates the planned contract, it does not assert one. "Two agreements for maintenance
+    were signed ... the five-year contract is worth $300 million": the contract is the
+    servicing deal. The deal referred to is the latest earlier fact of the same parties and
+    system, a contract if there is one; a "the deal" with none before it stays as it is.
+    """
+    if not references:
+        return facts
+    out: list[Fact] = []
+    for i, fact in enumerate(facts):
+        if id(fact) in references:
+            earlier = [
+                f
+                for f in facts[:i]
+                if id(f) not in references
+                and (f.supplier, f.recipient, f.system)
+                == (fact.supplier, fact.recipient, fact.system)
+                and f.stage in _DEAL_STAGES
+            ]
+            if earlier:
+                deal = next(
+                    (f for f in reversed(earlier) if f.stage is Stage.CONTRACT), earlier[-1]
+                )
+                fact = dataclasses.replace(fact, stage=deal.stage, modality=deal.modality)
+        out.append(fact)
+    return out
+
+
+def _fold_generic(facts: list[Fact], generic: set[int]) -> list[Fact]:
+    """Fold a fact about unnamed "weapons" that refers back into the article's fact about a
+    named system.
+
+    "Turkey bought the S-400 ... such a major purchase of weaponry from Moscow": where the
+    article states the same step between the same two states for a named system, the
+    weapons are that system; a value or count the generic sentence gives goes to it if it
+    is the only such system and has none of its own.
+    """
+    if not generic:
+        return facts
+    named: dict[tuple[str | None, str | None, Stage], list[int]] = {}
+    for i, fact in enumerate(facts):
+        if fact.system and id(fact) not in generic:
+            named.setdefault((fact.supplier, fact.recipient, fact.stage), []).append(i)
+    out = list(facts)
+    drop: set[int] = set()
+    for i, fact in enumerate(facts):
+        same = named.get((fact.supplier, fact.recipient, fact.stage))
+        if id(fact) not in generic or fact.system or not same:
+            continue
+        drop.add(i)
+        if len({facts[j].system for j in same}) == 1:
+            j = same[0]
+            out[j] = dataclasses.replace(
+                out[j],
+                value=out[j].value or fact.value,
+                quantity=out[j].quantity or fact.quantity,
+            )
+    return [f for i, f in enumerate(out) if i not in drop]
 
 
 def _share_values(facts: list[Fact]) -> list[Fact]:
@@ -939,20 +1232,44 @@ def _share_values(facts: list[Fact]) -> list[Fact]:
     ]
 
 
-def _count_before(text: str, start: int) -> int | None:
-    """A count standing right before ``start``, at most one word between ("36 new Rafales")."""
-    words = re.findall(r"[\w,-]+", text[max(0, start - 40) : start])[-3:]
+#: "five of the Su-35s": a count of part of the fleet named after it.
+_PARTITIVE_BEFORE = re.compile(r"\s+of\s+(?:the|these|those|its|their)\s+$", re.I)
+
+
+def _count_before(text: str, start: int) -> tuple[int, int, int] | None:
+    """A count standing right before ``start``, at most one word between ("36 new Rafales")
+    or a partitive ("five of the Su-35s"), and where it stands. A comma between them ends
+    the phrase: in "24 Rafales, FREMM frigate" the count is the Rafales'."""
+    low = max(0, start - 40)
+    head = text[low:start]
+    partitive = _PARTITIVE_BEFORE.search(head)
+    if partitive is not None:
+        head = head[: partitive.start()]
+    matches = list(re.finditer(r"[\w,-]+", head))[-3:]
+    words = [m.group() for m in matches]
     for size in (1, 2):
         for end in (len(words), len(words) - 1):
+            if end < len(words) and (
+                partitive is not None
+                or words[end].lower() in ("of", "the")
+                or words[end].endswith(",")
+            ):
+                continue
             phrase = " ".join(words[max(0, end - size) : end])
-            if not phrase or (end < len(words) and words[end].lower() in ("of", "the")):
+            if not phrase:
                 continue
             try:
                 count = parse_count(phrase)
             except ParseError:
                 continue
+            if partitive is not None and count == 1:
+                continue  # "one of the S-400 buyers" counts nothing
             if 0 < count < 10_000 and not (1900 <= count <= 2099 and phrase.isdigit()):
-                return count
+                return (
+                    count,
+                    low + matches[max(0, end - size)].start(),
+                    low + matches[end - 1].end(),
+                )
     return None
 
 
