@@ -246,6 +246,69 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+#: Cells a spreadsheet would run as formulas (OWASP's CSV injection examples), planted in an
+#: article's title, evidence, speaker and system for the CSV outputs. Invented for the tests.
+FORMULA_TITLE = "=cmd|' /C calc'!A0"
+FORMULA_EVIDENCE = '@SUM(1+1)*cmd|" /C calc"!A0 signed for 12 Widget launchers'
+FORMULA_SPEAKER = "+Mallory"
+FORMULA_SYSTEM = '=HYPERLINK("https://evil.example","Widget")'
+
+
+def build_contested_register(url: str) -> None:
+    """Fill the register at ``url`` with two deals for the list and CSV tests.
+
+    RUS→TUR S-400: a contract asserted in ``claim.txt`` and denied in ``denial.txt`` (one
+    contradiction, confidence 0.8 x 0.5); USA→POL with a formula for a system name, from an
+    article whose title, evidence and speaker are formulas too (no contradiction, 0.8).
+    """
+    claim = Article(
+        id="claim.txt",
+        text="Moscow said it had signed a contract to sell S-400 systems to Ankara.\n",
+        date=dt.date(2020, 3, 1),
+    )
+    denial = Article(
+        id="denial.txt",
+        text="Ankara denied that any contract for S-400 systems had been signed.\n",
+        date=dt.date(2020, 4, 1),
+    )
+    hostile = Article(
+        id="formula.txt",
+        text=FORMULA_EVIDENCE + ", officials said.\n",
+        title=FORMULA_TITLE,
+        date=dt.date(2021, 1, 5),
+    )
+    s400: dict[str, Any] = {"supplier": "RUS", "recipient": "TUR", "system": "S-400"}
+    widget: dict[str, Any] = {
+        "supplier": "USA",
+        "recipient": "POL",
+        "system": FORMULA_SYSTEM,
+        "speaker": FORMULA_SPEAKER,
+    }
+    with Register(url) as opened:
+        for article, phrase, modality, fields in (
+            (claim, "it had signed a contract", Modality.ASSERTED, s400),
+            (denial, "denied that any contract", Modality.DENIED, s400),
+            (hostile, FORMULA_EVIDENCE, Modality.ASSERTED, widget),
+        ):
+            start = article.text.index(phrase)
+            fact = Fact(
+                article_id=article.id,
+                stage=Stage.CONTRACT,
+                modality=modality,
+                spans=(Span.of(article.text, start, start + len(phrase)),),
+                **fields,
+            )
+            opened.save_article(article, [fact])
+
+
+@pytest.fixture(scope="session")
+def contested_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a register with a contradicted deal and a formula-laden one (read-only)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('contested') / 'register.db'}"
+    build_contested_register(url)
+    return url
+
+
 #: The environment variable naming a PostgreSQL database the ``postgres`` tests may use
 #: (``.ci/run`` starts a server and sets it; ``.ci/start-postgres DIR`` does it by hand).
 PG_URL_ENV = "ARMSLEDGER_TEST_PG_URL"

@@ -6,12 +6,13 @@ The register is ``web_db`` (conftest): invented articles, one of them hostile.
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_SPEAKER, HOSTILE_TEXT, HOSTILE_TITLE
+from conftest import FORMULA_SYSTEM, HOSTILE_SPEAKER, HOSTILE_TEXT, HOSTILE_TITLE
 from fastapi.testclient import TestClient
 
 from armsledger.api import create_app
@@ -26,6 +27,13 @@ HIMARS = ("USA", "POL", "HIMARS")
 @pytest.fixture(scope="module")
 def client(web_db: str) -> Iterator[TestClient]:
     with TestClient(create_app(web_db)) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def contested(contested_db: str) -> Iterator[TestClient]:
+    """A client over a register with one contradicted deal and one named by a formula."""
+    with TestClient(create_app(contested_db)) as opened:
         yield opened
 
 
@@ -143,6 +151,38 @@ def test_api_deal_has_corroboration_contradictions_and_confidence(client: TestCl
     assert all(0 < e["confidence"] <= 1 for e in body["timeline"])
 
 
+def test_api_deals_list_confidence_and_contradictions_as_each_deal_has_them(
+    client: TestClient, contested: TestClient
+) -> None:
+    for api in (client, contested):
+        for item in api.get("/api/deals").json()["items"]:
+            deal = api.get(f"/api/deals/{item['id']}").json()
+            assert item["confidence"] == deal["confidence"], item["system"]
+            assert item["n_contradictions"] == len(deal["contradictions"]), item["system"]
+
+
+def test_api_deals_list_counts_a_denial_as_a_contradiction(contested: TestClient) -> None:
+    items = contested.get("/api/deals", params={"sort": "system"}).json()["items"]
+    summary = {d["system"]: (d["confidence"], d["n_contradictions"]) for d in items}
+    assert summary == {"S-400": (0.4, 1), FORMULA_SYSTEM: (0.8, 0)}
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("-n_contradictions", ["S-400", FORMULA_SYSTEM]),
+        ("n_contradictions", [FORMULA_SYSTEM, "S-400"]),
+        ("confidence", ["S-400", FORMULA_SYSTEM]),
+        ("-confidence", [FORMULA_SYSTEM, "S-400"]),
+    ],
+)
+def test_api_deals_sort_by_confidence_and_contradictions(
+    contested: TestClient, sort: str, expected: list[str]
+) -> None:
+    items = contested.get("/api/deals", params={"sort": sort}).json()["items"]
+    assert [d["system"] for d in items] == expected
+
+
 def test_api_deal_has_timeline_and_facts_with_spans(client: TestClient) -> None:
     body = client.get(f"/api/deals/{deal_id(client, 'S-400')}").json()
     assert [(e["date"], e["stage"]) for e in body["timeline"]] == [
@@ -165,6 +205,16 @@ def test_api_deals_csv_downloads_the_filtered_deals(client: TestClient) -> None:
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(r["supplier"], r["recipient"], r["system"]) for r in rows] == [HIMARS, S400]
     assert rows[1]["stage"] == "delivery" and rows[1]["n_facts"] == "2"
+    assert (rows[1]["confidence"], rows[1]["n_contradictions"]) == ("0.8", "0")
+
+
+def test_api_deals_csv_quotes_a_system_a_spreadsheet_would_run(contested: TestClient) -> None:
+    response = contested.get("/api/deals.csv", params={"sort": "-n_contradictions"})
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["system"] for r in rows] == ["S-400", "'" + FORMULA_SYSTEM]
+    assert [(r["confidence"], r["n_contradictions"]) for r in rows] == [("0.4", "1"), ("0.8", "0")]
+    listed = contested.get("/api/deals", params={"sort": "-n_contradictions"}).json()["items"]
+    assert listed[1]["system"] == FORMULA_SYSTEM  # JSON keeps the text as it is
 
 
 # --- facts and articles ---------------------------------------------------------------------
@@ -256,6 +306,11 @@ def test_api_openapi_describes_every_endpoint(client: TestClient) -> None:
     }
     names = {p["name"] for p in spec["paths"]["/api/deals"]["get"]["parameters"]}
     assert names >= {"supplier", "category", "stage", "modality", "since", "q", "limit", "sort"}
+    answer = spec["paths"]["/api/deals"]["get"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"] == {"$ref": "#/components/schemas/DealPageOut"}
+    item = spec["components"]["schemas"]["DealSummaryOut"]["properties"]
+    assert {"confidence", "n_contradictions", "n_facts", "stage", "quantity"} <= set(item)
+    assert "confidence" in item["confidence"]["description"]
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "GET /api/flows" in docs.text
     assert "cdn" not in docs.text.lower() and "https://" not in docs.text
@@ -351,6 +406,40 @@ def test_web_pages_answer_and_link_their_json_twin(client: TestClient) -> None:
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
         assert f'class="twin" href="{twin}"' in response.text, path
+
+
+def test_web_register_shows_confidence_and_contradictions(contested: TestClient) -> None:
+    page = contested.get("/", params={"sort": "-n_contradictions"}).text
+    assert 'href="?sort=n_contradictions">Contradictions ▼</a>' in page
+    assert 'href="?sort=-confidence">Confidence</a>' in page
+    rows = page.split("<tbody>")[1].split("</tr>")
+    assert '<td class="confidence">0.40</td>' in rows[0]
+    assert '<span class="contradicted">1</span>' in rows[0]
+    assert '<td class="confidence">0.80</td>' in rows[1]
+    assert '<td class="contradictions">0</td>' in rows[1]
+    assert f">{FORMULA_SYSTEM}</a>" in html.unescape(rows[1])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "stage=signed",
+        "supplier=RU",
+        "since=2020-13-01",
+        "since=2021-01-01&until=2020-01-01",
+        "category=spaceship",
+        "sort=evidence",
+        "q=" + "x" * 201,
+    ],
+)
+def test_web_and_api_refuse_a_bad_parameter_with_one_message(
+    client: TestClient, params: str
+) -> None:
+    """The dashboard and the API read their parameters with one parser."""
+    message = client.get(f"/api/deals?{params}").json()["error"]["message"]
+    page = client.get(f"/?{params}")
+    assert page.status_code == 400
+    assert message in html.unescape(page.text)
 
 
 def test_web_never_renders_article_text_as_markup(client: TestClient) -> None:

@@ -193,6 +193,56 @@ def test_export_deals_csv_round_trip() -> None:
     assert rows[0]["stage"] == "contract" and rows[0]["events"] == "2"
 
 
+HOSTILE = '=HYPERLINK("https://evil.example","Zephyr")'
+
+
+def hostile_register() -> FakeRegister:
+    """Facts and a deal whose text fields a spreadsheet would run, and a negative amount."""
+    text = f"{HOSTILE} said Ruritania signed."
+    fact = Fact(
+        article_id="@evil.txt",
+        supplier="FRA",
+        recipient="IND",
+        system="+Zephyr",
+        stage=Stage.CONTRACT,
+        modality=Modality.ASSERTED,
+        spans=(Span.of(text, 0, len(text)),),
+        quantity=Quantity(12, "-aircraft"),
+        value=Value(-1.5e9, "EUR"),
+        speaker="\t=cmd|' /C calc'!A0",
+    )
+    deal = Deal(
+        id=deal_id("FRA", "IND", "+Zephyr", 1),
+        supplier="FRA",
+        recipient="IND",
+        system="+Zephyr",
+        lot=1,
+        value=Value(-1.5e9, "EUR"),
+    )
+    return FakeRegister(facts=[fact], deals=[deal])
+
+
+def test_export_csv_quotes_text_a_spreadsheet_would_run() -> None:
+    data = export("facts", "csv", hostile_register()).decode("utf-8")
+    [row] = list(csv.DictReader(io.StringIO(data, newline="")))
+    assert row["evidence"] == f"'{HOSTILE} said Ruritania signed."
+    assert row["speaker"] == "'\t=cmd|' /C calc'!A0"
+    assert (row["article"], row["system"]) == ("'@evil.txt", "'+Zephyr")
+    assert row["quantity_unit"] == "'-aircraft"
+    assert row["value_amount"] == "-1500000000.0"  # a number, written as a number
+    assert (row["supplier"], row["stage"], row["quantity_count"]) == ("FRA", "contract", "12")
+    [deal] = list(csv.DictReader(io.StringIO(export("deals", "csv", hostile_register()).decode())))
+    assert (deal["system"], deal["value_amount"]) == ("'+Zephyr", "-1500000000.0")
+
+
+def test_export_json_and_parquet_keep_formula_text_as_it_is() -> None:
+    register = hostile_register()
+    [fact] = json.loads(export("facts", "json", register))
+    assert fact["evidence"].startswith(HOSTILE) and fact["system"] == "+Zephyr"
+    table = pq.read_table(io.BytesIO(export("facts", "parquet", register))).to_pylist()
+    assert table[0]["evidence"].startswith(HOSTILE) and table[0]["value_amount"] == -1.5e9
+
+
 def test_export_deals_parquet_round_trip() -> None:
     table = pq.read_table(io.BytesIO(export("deals", "parquet")))
     assert table.schema.equals(DEAL_SCHEMA)

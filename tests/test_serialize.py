@@ -24,6 +24,8 @@ from armsledger.serialize import (
     article_to_dict,
     deal_to_dict,
     fact_to_dict,
+    guard_csv_cell,
+    guard_csv_row,
     parse_gold,
 )
 
@@ -297,3 +299,40 @@ def test_serialize_parse_gold_reads_every_dev_file(shared_dir: Path) -> None:
     for path in paths:
         gold = parse_gold(path)
         assert gold.article == path.name.removesuffix(".gold.json") + ".txt"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ('=HYPERLINK("https://evil.example","x")', '\'=HYPERLINK("https://evil.example","x")'),
+        ("+31 20 555 0100", "'+31 20 555 0100"),
+        ("-2+3", "'-2+3"),
+        ("-12", "'-12"),  # text that looks like a number is still text
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("S-400", "S-400"),
+        ("a = b", "a = b"),
+        (" =1+1", " =1+1"),
+        ("'=1+1", "'=1+1"),
+        ("", ""),
+        (-12, -12),
+        (-1.5e9, -1.5e9),
+        (0, 0),
+        (True, True),
+        (None, None),
+        (dt.date(2019, 7, 12), dt.date(2019, 7, 12)),
+        (Stage.CONTRACT, Stage.CONTRACT),
+    ],
+)
+def test_serialize_guard_csv_cell_quotes_formulas_in_text_only(
+    cell: object, expected: object
+) -> None:
+    guarded = guard_csv_cell(cell)
+    assert guarded == expected
+    assert type(guarded) is type(cell)  # a number stays a number
+
+
+def test_serialize_guard_csv_row_guards_every_cell() -> None:
+    assert guard_csv_row(["=A1", -3, None, "ok", "@x"]) == ["'=A1", -3, None, "ok", "'@x"]

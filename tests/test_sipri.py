@@ -13,8 +13,14 @@ from click.testing import CliRunner
 from armsledger.batch import ingest_paths
 from armsledger.cli import cli
 from armsledger.errors import ParseError
-from armsledger.model import Stage, deal_id
-from armsledger.sipri import compare_register, load_sipri
+from armsledger.model import Deal, Stage, deal_id
+from armsledger.sipri import (
+    Comparison,
+    SipriRegister,
+    compare_register,
+    load_sipri,
+    save_sipri_csv,
+)
 from armsledger.store import Register
 
 ORDERS = "sipri_trade_register_all_years_generated_2025-03-13.csv"
@@ -120,3 +126,15 @@ def test_sipri_command_formats(dev_register: Register, shared_dir: Path, tmp_pat
     assert rows[0][:3] == ["SIPRI AT Database ID", "Supplier", "Recipient"]
     assert ["59633", "Russia", "Turkiye", "S-400"] in [r[:4] for r in rows]
     assert ["32127", "Russia", "India", "S-400"] in [r[:4] for r in rows]
+
+
+def test_sipri_csv_quotes_text_a_spreadsheet_would_run() -> None:
+    system = '=HYPERLINK("https://evil.example","S-400")'
+    deal = Deal(deal_id("RUS", "TUR", system, 1), "RUS", "TUR", system, 1)
+    columns = tuple(f"column {n}" for n in range(12)) + ("@comments",)
+    sipri = SipriRegister("orders.csv", "orders", columns, None, ())
+    text = save_sipri_csv([deal], Comparison(sipri, (deal,), (deal,), ()))
+    header, row = csv.reader(io.StringIO(text))
+    assert header[12] == "'@comments"
+    assert row[6] == "'" + system
+    assert row[12].startswith("armsledger deal ")

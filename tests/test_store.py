@@ -539,6 +539,69 @@ def test_store_flows_and_counts_by_year_and_stage(web_register: Register) -> Non
     ]
 
 
+def summaries(register: Register) -> dict[str | None, tuple[float | None, int]]:
+    return {d.system: (d.confidence, d.n_contradictions) for d in register.query_deals().items}
+
+
+def test_store_query_deals_carry_confidence_and_contradictions_of_the_deal(
+    tmp_path: Path,
+) -> None:
+    from conftest import FORMULA_SYSTEM, build_contested_register
+
+    url = f"sqlite:///{tmp_path / 'contested.db'}"
+    build_contested_register(url)
+    with Register(url) as register:
+        assert summaries(register) == {"S-400": (0.4, 1), FORMULA_SYSTEM: (0.8, 0)}
+        for summary in register.query_deals().items:
+            deal = register.get_deal(summary.id)
+            assert deal is not None
+            assert summary.confidence == deal.confidence
+            assert summary.n_contradictions == len(deal.contradictions)
+
+
+def test_store_query_deals_follow_a_review(tmp_path: Path) -> None:
+    from conftest import build_contested_register
+
+    url = f"sqlite:///{tmp_path / 'contested.db'}"
+    build_contested_register(url)
+    with Register(url) as register:
+        claim = next(
+            f for f in register.query_facts(limit=10).items if f.article_name == "claim.txt"
+        )
+        register.review_fact(claim.id, "confirm", by="analyst")
+        assert summaries(register)["S-400"] == (1.0, 1)
+
+
+def test_store_deals_stored_before_revision_0003_are_merged_on_reading(tmp_path: Path) -> None:
+    """A register at revision 0002 gains the columns empty; a list merges those deals as it
+    reads them, and a rebuild stores what it merged (sorting by them is exact from then)."""
+    from conftest import FORMULA_SYSTEM, build_contested_register
+
+    path = tmp_path / "older.db"
+    build_contested_register(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE deals DROP COLUMN confidence")
+        conn.execute("ALTER TABLE deals DROP COLUMN n_contradictions")
+        conn.execute("UPDATE alembic_version SET version_num = '0002'")
+    conn.close()
+    expected = {"S-400": (0.4, 1), FORMULA_SYSTEM: (0.8, 0)}
+    with Register(f"sqlite:///{path}") as register:
+        assert summaries(register) == expected
+    with sqlite3.connect(path) as conn:
+        stored = conn.execute("SELECT confidence, n_contradictions FROM deals").fetchall()
+    conn.close()
+    assert stored == [(None, None), (None, None)]
+    with Register(f"sqlite:///{path}") as register:
+        register.rebuild_deals()
+        assert summaries(register) == expected
+        by_confidence = register.query_deals(sort="confidence", descending=False)
+        assert [d.confidence for d in by_confidence.items] == [0.4, 0.8]
+    with sqlite3.connect(path) as conn:
+        stored = conn.execute("SELECT confidence, n_contradictions FROM deals").fetchall()
+    conn.close()
+    assert sorted(stored) == [(0.4, 1), (0.8, 0)]
+
+
 def test_store_migrations_give_the_declared_tables(tmp_path: Path) -> None:
     """A change to the tables needs a migration (src/armsledger/migrations/versions)."""
     from alembic.autogenerate import compare_metadata

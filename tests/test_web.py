@@ -172,6 +172,16 @@ def test_web_register_filters_sorts_and_downloads(page: Any) -> None:
     assert [line.split(",")[3] for line in lines[1:]] == ["HIMARS", "Rafale", "S-400"]
 
 
+def test_web_register_shows_confidence_and_contradictions_sortable(page: Any) -> None:
+    page.goto("/")
+    headings = page.eval_on_selector_all("#deals thead th", "ths => ths.map(th => th.innerText)")
+    assert headings[-2:] == ["Confidence", "Contradictions"]
+    assert [r[-2:] for r in rows(page, "#deals")] == [["0.80", "0"]] * 3
+    page.get_by_role("link", name="Contradictions").click()
+    page.wait_for_url(re.compile(r"sort=-n_contradictions"))
+    assert page.locator("th[aria-sort]").inner_text() == "Contradictions ▼"
+
+
 def test_web_register_select_applies_at_once_and_search_finds_evidence(page: Any) -> None:
     page.goto("/")
     page.get_by_label("Category").select_option("aircraft")

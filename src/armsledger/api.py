@@ -26,13 +26,14 @@ page the same code and message are shown as HTML.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -41,12 +42,17 @@ from starlette.exceptions import HTTPException
 
 from armsledger import __version__
 from armsledger.errors import ArmsLedgerError, InputError, StoreError
-from armsledger.model import Article
-from armsledger.serialize import deal_to_dict, fact_to_dict, quantity_to_dict, value_to_dict
+from armsledger.model import Article, Stage
+from armsledger.serialize import (
+    deal_to_dict,
+    fact_to_dict,
+    guard_csv_row,
+    quantity_to_dict,
+    value_to_dict,
+)
 from armsledger.store import (
     ArticleSummary,
     DealSummary,
-    Filters,
     Page,
     Register,
     StoredFact,
@@ -54,14 +60,12 @@ from armsledger.store import (
 from armsledger.web import (
     MAX_LIMIT,
     STATIC_DIR,
-    Paging,
-    Sorting,
+    FiltersDep,
+    PagingDep,
+    SortingDep,
     find_entities,
-    paging,
-    read_filters,
     render_error,
     router,
-    sorting,
     templates,
 )
 
@@ -90,10 +94,6 @@ _CODES = {
     405: "method_not_allowed",
     503: "store_unavailable",
 }
-
-FiltersDep = Annotated[Filters, Depends(read_filters)]
-PagingDep = Annotated[Paging, Depends(paging)]
-SortingDep = Annotated[Sorting, Depends(sorting)]
 
 
 def create_app(db_url: str, *, token: str | None = None) -> FastAPI:
@@ -230,7 +230,59 @@ def _summary_dict(deal: DealSummary) -> dict[str, Any]:
         "last_seen": deal.last_seen.isoformat() if deal.last_seen else None,
         "n_facts": deal.n_facts,
         "n_articles": deal.n_articles,
+        "confidence": deal.confidence,
+        "n_contradictions": deal.n_contradictions,
     }
+
+
+class QuantityOut(BaseModel):
+    """How many were stated: FORMAT.md's ``quantity``."""
+
+    count: int
+    unit: str
+
+
+class ValueOut(BaseModel):
+    """What it was said to be worth: FORMAT.md's ``value``."""
+
+    amount: float
+    currency: str
+    approximate: bool
+
+
+class DealSummaryOut(BaseModel):
+    """A deal in a list: its summary, without the timeline ``/api/deals/{id}`` gives."""
+
+    id: str
+    supplier: str | None
+    recipient: str | None
+    system: str | None
+    lot: int
+    stage: Stage | None
+    quantity: QuantityOut | None
+    value: ValueOut | None
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+    n_facts: int
+    n_articles: int
+    confidence: float | None = Field(
+        description="How sure the register is of the deal's current stage, 0 to 1; "
+        "the same as the deal's own confidence."
+    )
+    n_contradictions: int = Field(
+        description="How many pairs of sources contradict each other about the deal "
+        "(the length of the deal's contradictions)."
+    )
+
+
+class DealPageOut(BaseModel):
+    """One page of deals, and where the next one is."""
+
+    items: list[DealSummaryOut]
+    total: int
+    limit: int
+    offset: int
+    next: str | None = Field(description="The next page's URL; null on the last page.")
 
 
 def _fact_dict(stored: StoredFact) -> dict[str, Any]:
@@ -296,6 +348,8 @@ _CSV_COLUMNS = (
     "last_seen",
     "n_facts",
     "n_articles",
+    "confidence",
+    "n_contradictions",
 )
 
 
@@ -316,6 +370,8 @@ def _csv_row(deal: DealSummary) -> list[Any]:
         deal.last_seen,
         deal.n_facts,
         deal.n_articles,
+        deal.confidence,
+        deal.n_contradictions,
     ]
 
 
@@ -328,7 +384,7 @@ def _api() -> APIRouter:
     """The JSON endpoints, to be mounted under ``/api``."""
     api = APIRouter()
 
-    @api.get("/deals", summary="Deals, filtered, sorted and paged")
+    @api.get("/deals", summary="Deals, filtered, sorted and paged", response_model=DealPageOut)
     def list_deals(
         request: Request, filters: FiltersDep, page: PagingDep, order: SortingDep
     ) -> dict[str, Any]:
@@ -359,7 +415,7 @@ def _api() -> APIRouter:
             page = first
             while True:
                 for deal in page.items:
-                    writer.writerow(_csv_row(deal))
+                    writer.writerow(guard_csv_row(_csv_row(deal)))
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

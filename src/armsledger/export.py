@@ -7,6 +7,11 @@ CSV and Parquet are flat tables: ``quantity`` becomes ``quantity_count`` and
 ``events`` column, its contradictions are counted in ``contradictions``, its corroboration is
 JSON only). Every fact row carries its ``article`` and its ``deal`` id.
 
+A CSV text cell that a spreadsheet would run as a formula (one starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return) is written with a leading ``'``
+(:func:`armsledger.serialize.guard_csv_cell`); numbers are written as they are. JSON and
+Parquet keep every value as it is: their readers do not run formulas.
+
 All three are written as the rows come, so an export never holds the whole register.
 
 Flows (who supplies whom) are written as a graph for Gephi and networkx users: GraphML or
@@ -31,7 +36,7 @@ import pyarrow.parquet as pq
 from armsledger.errors import ArmsLedgerError, ConfigError
 from armsledger.merge import fact_deal_id
 from armsledger.model import Deal, Fact
-from armsledger.serialize import deal_to_dict, fact_to_dict
+from armsledger.serialize import deal_to_dict, fact_to_dict, guard_csv_cell
 
 __all__ = [
     "FORMATS",
@@ -155,7 +160,9 @@ def _write_csv(rows: Iterable[dict[str, Any]], out: IO[bytes], schema: pa.Schema
     try:
         writer = csv.DictWriter(text, fieldnames=schema.names)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {name: guard_csv_cell(value) for name, value in row.items()} for row in rows
+        )
         text.flush()
     finally:
         text.detach()

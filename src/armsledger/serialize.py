@@ -4,6 +4,10 @@ Everything that writes or reads the exchange format (``extract --format json``, 
 files, ``evaluate``, ``export``) goes through this module, so the field names and their
 order are written down once. Output dicts keep FORMAT.md's field order, which makes the
 JSON diffable against the gold files by eye.
+
+Every CSV written for people to open (``export``, the API's download, ``compare-sipri``)
+puts its cells through :func:`guard_csv_cell` here, so no text from the news is run by a
+spreadsheet as a formula.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from armsledger.errors import ParseError
 from armsledger.model import Deal, DealEvent, Fact, Modality, Quantity, Stage, Value
 
 __all__ = [
+    "CSV_FORMULA_STARTS",
     "FACT_FIELDS",
     "GoldArticle",
     "GoldFact",
     "article_to_dict",
     "deal_to_dict",
     "fact_to_dict",
+    "guard_csv_cell",
+    "guard_csv_row",
     "parse_gold",
     "quantity_to_dict",
     "value_to_dict",
@@ -44,6 +51,29 @@ FACT_FIELDS: tuple[str, ...] = (
     "evidence",
     "optional",
 )
+
+
+#: First characters of a cell that a spreadsheet may read as a formula: OWASP's list in its
+#: "CSV Injection" page (``=``, ``+``, ``-``, ``@``, tab and carriage return).
+CSV_FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell that a spreadsheet shows and never runs.
+
+    Evidence, speakers, titles and system names come from the news, which anyone can write:
+    text starting with one of :data:`CSV_FORMULA_STARTS` gets a leading ``'``, OWASP's advice,
+    which spreadsheets read as "this is text". Only text is guarded: numbers, booleans, dates
+    and ``None`` pass unchanged, so a negative amount stays a number.
+    """
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def guard_csv_row(values: Iterable[Any]) -> list[Any]:
+    """Every cell of a CSV row through :func:`guard_csv_cell`."""
+    return [guard_csv_cell(value) for value in values]
 
 
 def quantity_to_dict(quantity: Quantity | None) -> dict[str, Any] | None:

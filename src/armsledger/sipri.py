@@ -33,6 +33,7 @@ from typing import IO, Any
 from armsledger.catalog import Catalog, load_catalog
 from armsledger.errors import InputError, ParseError
 from armsledger.model import SIDE_STAGES, Deal, Modality, Stage
+from armsledger.serialize import guard_csv_row
 
 __all__ = [
     "Comparison",
@@ -523,6 +524,9 @@ def save_sipri_csv(
     layout) a comment naming the deal and its stage; the deliveries layout gets the SIPRI
     ID of the deal it lines up with. Number delivered and TIVs are left empty: the news
     does not give them. Returns the text when ``out`` is not given.
+
+    Text cells a spreadsheet would run as a formula get a leading ``'``
+    (:func:`armsledger.serialize.guard_csv_cell`).
     """
     catalog = load_catalog()
     names: dict[str, str] = {}
@@ -537,8 +541,10 @@ def save_sipri_csv(
     where = _COLUMNS[comparison.sipri.layout]
     buffer = out or io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(guard_csv_row(columns))
     for deal in deals:
         values = _sipri_row(deal, comparison, names, catalog)
-        writer.writerow([values[where[i]] if i in where else "" for i in range(len(columns))])
+        writer.writerow(
+            guard_csv_row(values[where[i]] if i in where else "" for i in range(len(columns)))
+        )
     return buffer.getvalue() if out is None and isinstance(buffer, io.StringIO) else ""

@@ -185,6 +185,10 @@ deals = sa.Table(
     sa.Column("value_approximate", sa.Boolean),
     sa.Column("n_facts", sa.Integer, nullable=False),
     sa.Column("n_articles", sa.Integer, nullable=False),
+    # The merged deal's confidence and number of contradictions, for lists to show and
+    # sort by (revision 0003); NULL in rows written before it, until their deal is rebuilt.
+    sa.Column("confidence", sa.Double),
+    sa.Column("n_contradictions", sa.Integer),
     sa.Index("ix_deals_key", "supplier", "recipient", "system"),
 )
 
@@ -1242,7 +1246,10 @@ class Register:
     ) -> Page[DealSummary]:
         """One page of deal summaries matching ``filters``, sorted by one of :data:`DEAL_SORTS`.
 
-        Rows with nothing in the sort column come last either way; ties go by deal id.
+        Rows with nothing in the sort column come last either way; ties go by deal id. Each
+        summary's confidence and contradictions are those :meth:`get_deal` gives: stored with
+        the deal's row when it is merged, or (rows written before they were stored) merged
+        from the facts of those of the page's deals, in one query for the page.
 
         Raises:
             InputError: ``sort`` is not one of :data:`DEAL_SORTS`, or the page is out of range.
@@ -1266,9 +1273,12 @@ class Register:
             with self._engine.connect() as conn:
                 total = conn.scalar(counting) or 0
                 rows = conn.execute(query).mappings().all()
+                unknown = [row["id"] for row in rows if row["n_contradictions"] is None]
+                merged = _merged_deals(conn, unknown)
         except SQLAlchemyError as error:
             raise self._error("cannot read deals", error) from None
-        return Page(tuple(_deal_summary(row) for row in rows), total, limit, offset)
+        summaries = tuple(_deal_summary(row, merged.get(row["id"])) for row in rows)
+        return Page(summaries, total, limit, offset)
 
     def query_facts(
         self,
@@ -1937,6 +1947,8 @@ def _recompute_deals(conn: Connection, keys: set[str], *, locked: bool = False) 
                 "value_approximate": deal.value.approximate if deal.value else None,
                 "n_facts": len(deal.timeline),
                 "n_articles": n_articles[deal.id],
+                "confidence": deal.confidence,
+                "n_contradictions": len(deal.contradictions),
             }
         )
     if rows:
@@ -1968,6 +1980,8 @@ DEAL_SORTS: tuple[str, ...] = (
     "last_seen",
     "n_facts",
     "n_articles",
+    "confidence",
+    "n_contradictions",
 )
 
 
@@ -2007,7 +2021,12 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class DealSummary:
-    """A deal's stored summary row, without its timeline (see :meth:`Register.get_deal`)."""
+    """A deal's stored summary row, without its timeline (see :meth:`Register.get_deal`).
+
+    ``confidence`` and ``n_contradictions`` (how many pairs of sources disagree) are the
+    full deal's :attr:`~armsledger.model.Deal.confidence` and number of
+    :attr:`~armsledger.model.Deal.contradictions`, so a list and a deal's page agree.
+    """
 
     id: str
     supplier: str | None
@@ -2021,6 +2040,8 @@ class DealSummary:
     value: Value | None
     n_facts: int
     n_articles: int
+    confidence: float | None = None
+    n_contradictions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -2147,7 +2168,15 @@ def _stage_rank(column: Any) -> Any:
     return sa.case({str(s): rank for s, rank in STAGE_ORDER.items()}, value=column, else_=-1)
 
 
-def _deal_summary(row: Any) -> DealSummary:
+def _merged_deals(conn: Connection, ids: Sequence[str]) -> dict[str, Deal]:
+    """The deals ``ids`` merged from their facts as :meth:`Register.get_deal` merges one, by id,
+    in one query (not one per deal): for deal rows stored before their confidence was."""
+    if not ids:
+        return {}
+    return {deal.id: deal for deal in _load_deals(conn, facts.c.deal_id.in_(ids))}
+
+
+def _deal_summary(row: Any, merged: Deal | None = None) -> DealSummary:
     quantity = (
         Quantity(row["quantity_count"], row["quantity_unit"])
         if row["quantity_count"] is not None
@@ -2171,6 +2200,10 @@ def _deal_summary(row: Any) -> DealSummary:
         value=value,
         n_facts=row["n_facts"],
         n_articles=row["n_articles"],
+        confidence=merged.confidence if merged is not None else row["confidence"],
+        n_contradictions=(
+            len(merged.contradictions) if merged is not None else row["n_contradictions"] or 0
+        ),
     )
 
 

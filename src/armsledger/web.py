@@ -10,7 +10,8 @@ when it is ``http`` or ``https``, and the small script in ``static/app.js`` writ
 ``textContent`` only. The flow diagram is plain SVG laid out here, on the server.
 
 The request parameters every list shares (filters, paging, sorting) are read here once, as
-FastAPI dependencies, so the JSON API (:mod:`armsledger.api`) and the pages read them alike.
+FastAPI dependencies (``FiltersDep``, ``PagingDep``, ``SortingDep``), so the JSON API
+(:mod:`armsledger.api`) and the pages read them alike and refuse them with the same messages.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ from armsledger.store import DEAL_SORTS, Filters, Register, StoredFact
 __all__ = [
     "STATIC_DIR",
     "Entity",
+    "FiltersDep",
     "Paging",
+    "PagingDep",
     "Segment",
     "Sorting",
+    "SortingDep",
     "find_entities",
     "flow_diagram",
     "mark_text",
@@ -246,6 +250,12 @@ def sorting(
     if column not in DEAL_SORTS:
         raise InputError(f"sort {sort!r} is not one of: {', '.join(DEAL_SORTS)} (- for descending)")
     return Sorting(column, sort.strip().startswith("-"))
+
+
+#: A route's parameters, read by the dependencies above: the API and the pages declare these.
+FiltersDep = Annotated[Filters, Depends(read_filters)]
+PagingDep = Annotated[Paging, Depends(paging)]
+SortingDep = Annotated[Sorting, Depends(sorting)]
 
 
 # --- marking an article's text --------------------------------------------------------------
@@ -533,10 +543,6 @@ def render_error(request: Request, status: int, code: str, message: str) -> HTML
 
 
 router = APIRouter(include_in_schema=False)
-
-FiltersDep = Annotated[Filters, Depends(read_filters)]
-PagingDep = Annotated[Paging, Depends(paging)]
-SortingDep = Annotated[Sorting, Depends(sorting)]
 
 
 @router.get("/", response_class=HTMLResponse)
