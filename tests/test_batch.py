@@ -308,3 +308,25 @@ def test_batch_keep_problems_counts_all_and_keeps_only_reasons(
     )
     assert (summary.stored, summary.failed) == (2, 1)
     assert [o.status for o in summary.outcomes] == ["failed"]
+
+
+def test_batch_writer_merges_stale_deals_when_it_is_time_and_at_the_end(
+    news: Path, register: Register
+) -> None:
+    from armsledger.batch import Writer
+    from armsledger.ingest import read_article
+
+    articles = [read_article(path) for path in sorted(news.glob("*.txt"))]
+    with Writer(register, extract=fake_extract, refresh_seconds=3600) as writer:
+        for article in articles:
+            writer.save(article, article.id)
+        assert register.stale_deals() == 1  # not yet time: both facts wait, on one deal
+        assert register.counts()["deals"] == 0
+    assert register.stale_deals() == 0  # merged as the run ended
+    (deal,) = register.query_deals(limit=10).items
+    assert deal.n_facts == 2
+    with Writer(register, extract=fake_extract, refresh_seconds=0) as writer:
+        another = "Ankara signed a contract for a second S-400 regiment. It was in 2020."
+        writer.save(Article(id="c.txt", text=another), "c.txt")
+        assert register.stale_deals() == 0  # time already: merged after the write
+    assert register.query_deals(limit=10).items[0].n_facts == 3

@@ -442,3 +442,27 @@ def test_cli_readme_opens_with_the_two_setup_commands_and_ci_runs_the_second() -
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines()
     assert (ROOT / "samples").is_dir()
+
+
+def test_cli_deals_left_stale_by_a_killed_run_are_merged_before_reading(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    article = Article(id="a.txt", text=TEXT, date=dt.date(2019, 5, 1))
+    fact = Fact(
+        article_id="a.txt",
+        supplier="FRA",
+        recipient="IND",
+        system="Rafale",
+        stage=Stage.CONTRACT,
+        modality=Modality.ASSERTED,
+        spans=(span(TEXT, CONTRACT),),
+    )
+    with Register(f"sqlite:///{db}") as register:  # as a run killed before it merged
+        register.save_article(article, [fact], defer_deals=True)
+        assert register.counts()["deals"] == 0
+    result = invoke("deals", "--db", str(db), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (deal,) = json.loads(result.output)
+    assert (deal["supplier"], deal["recipient"], deal["system"]) == ("FRA", "IND", "Rafale")
+    assert deal["stage"] == "contract"
+    with Register(f"sqlite:///{db}") as register:
+        assert register.stale_deals() == 0

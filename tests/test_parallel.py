@@ -153,17 +153,17 @@ def test_parallel_partition_cut_off_while_written_keeps_nothing_of_it(
 
     inputs = _inputs(shared_dir)
     url = f"sqlite:///{tmp_path / 'batch.db'}"
-    real = store._recompute_deals
+    real = store._mark_stale
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # not an error of the register: no retry one by one
 
-    monkeypatch.setattr(store, "_recompute_deals", crash)
+    monkeypatch.setattr(store, "_mark_stale", crash)
     with Register(url) as register, pytest.raises(KeyboardInterrupt):
         parallel.batch_paths(inputs, register, engine="local", partitions=2)
     with Register(url) as register:
         assert register.counts()["articles"] == 0
-    monkeypatch.setattr(store, "_recompute_deals", real)
+    monkeypatch.setattr(store, "_mark_stale", real)
     with Register(url) as register:
         report = parallel.batch_paths(inputs, register, engine="local", partitions=2)
     plain = f"sqlite:///{tmp_path / 'plain.db'}"

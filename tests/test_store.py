@@ -367,6 +367,7 @@ def test_store_creates_tables_added_since_version_1(
         register.save_article(delivery_article, [])
     with sqlite3.connect(path) as conn:  # a register written before these tables existed
         tables = ("feed_state", "article_signatures", "article_sources", "batch_partitions")
+        tables += ("stale_deals",)
         for table in (*tables, "alembic_version"):  # and before migrations
             conn.execute(f"DROP TABLE {table}")
     with Register(f"sqlite:///{path}") as register:
@@ -618,3 +619,24 @@ def test_store_migrations_give_the_declared_tables(tmp_path: Path) -> None:
             assert compare_metadata(MigrationContext.configure(conn), store.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_store_deferred_deals_are_marked_stale_and_merged_by_refresh(
+    tmp_path: Path, delivery_article: Article, contract_article: Article, make_fact: MakeFact
+) -> None:
+    delivered = make_fact(delivery_article, "the first S-400 batteries had arrived from Russia")
+    signed = make_fact(contract_article, "signed a contract", stage=Stage.CONTRACT)
+    deferred, at_once = tmp_path / "deferred.db", tmp_path / "at-once.db"
+    with Register(f"sqlite:///{at_once}") as register:
+        register.save_article(delivery_article, [delivered])
+        register.save_article(contract_article, [signed])
+        expected = register.query_deals(limit=10).items
+    with Register(f"sqlite:///{deferred}") as register:
+        register.save_article(delivery_article, [delivered], defer_deals=True)
+        register.save_article(contract_article, [signed], defer_deals=True)
+        assert register.counts()["deals"] == 0  # not merged yet
+        assert register.stale_deals() == 1  # one deal, marked once
+        assert register.refresh_deals() == 1
+        assert register.stale_deals() == 0
+        assert register.query_deals(limit=10).items == expected
+        assert register.refresh_deals() == 0

@@ -26,12 +26,21 @@ archive (:mod:`armsledger.readers`; the sources are ``dump.jsonl:17``, ``feed.xm
 With ``on_error="skip"`` (the default) a failure is recorded and the batch goes on; with
 ``"raise"`` the error is raised after its reject is recorded. A page with no article text
 counts as failed, not skipped: it usually means trafilatura missed the content
-(a script-rendered page, a paywall), which the user should see. Errors that are not about
-one input (a broken extractor, an unreachable database) always propagate.
+(a script-rendered page, a paywall), which the user should see. The extractor failing on
+one article (a fault of armsledger) fails that article alone. Errors that are not about
+one input (an unreachable database) always propagate.
+
+Deals are merged as a run goes, not at every write: each article's transaction marks the
+deals it touches stale, and the writer merges them (:meth:`Register.refresh_deals`) every
+:data:`REFRESH_SECONDS` at most (less often when merging takes long) and when the run
+ends, however it ends. Merging a deal reads all its facts; a deal reported for years has
+thousands, and merging it at every article made a long run slow down as it went.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +56,13 @@ from armsledger.language import with_language
 from armsledger.model import Article, Fact
 from armsledger.readers import ReadOptions, iter_records, reader_suffix
 from armsledger.store import NewArticle, NewSource, Partition, Register, SavedMany
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two merges of the stale deals during a run: what the register's readers
+#: (the API, the dashboard) may lag behind the facts. A merge taking long is made at most
+#: a tenth of the time (every ten times its duration), so it never rules a run's pace.
+REFRESH_SECONDS = 10.0
 
 Status = Literal["stored", "unchanged", "duplicate", "skipped", "failed"]
 
@@ -188,33 +204,34 @@ def ingest_paths(
     )
     summary, record, fail, save = writer.summary, writer.record, writer.fail, writer.save
 
-    seen: set[Path] = set()
-    for path in paths:
-        if isinstance(path, str) and is_url(path):
-            _read_records(path, options, save, fail)
-            continue
-        try:
-            files = list(iter_paths([Path(path)]))
-        except InputError as error:
-            fail(str(path), error)
-            continue
-        for file in files:
-            key = file.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            if is_sidecar(file):
-                record(Outcome(str(file), "skipped", "sidecar file, read with its article"))
-                continue
-            if reader_suffix(file.name) is not None:
-                _read_records(file, options, save, fail)
+    with writer:
+        seen: set[Path] = set()
+        for path in paths:
+            if isinstance(path, str) and is_url(path):
+                _read_records(path, options, save, fail)
                 continue
             try:
-                article = read_article(file, max_bytes=max_bytes)
+                files = list(iter_paths([Path(path)]))
             except InputError as error:
-                fail(str(file), error)
+                fail(str(path), error)
                 continue
-            save(article, str(file))
+            for file in files:
+                key = file.resolve()
+                if key in seen:
+                    continue
+                seen.add(key)
+                if is_sidecar(file):
+                    record(Outcome(str(file), "skipped", "sidecar file, read with its article"))
+                    continue
+                if reader_suffix(file.name) is not None:
+                    _read_records(file, options, save, fail)
+                    continue
+                try:
+                    article = read_article(file, max_bytes=max_bytes)
+                except InputError as error:
+                    fail(str(file), error)
+                    continue
+                save(article, str(file))
     return summary
 
 
@@ -295,8 +312,13 @@ class Writer:
         extractor: str | None = None,
         keep: Literal["all", "problems"] = "all",
         duplicates: bool = True,
+        refresh_seconds: float | None = REFRESH_SECONDS,
     ) -> None:
         self.summary = IngestSummary()
+        self._refresh_seconds = refresh_seconds
+        self._refreshed = time.monotonic()
+        self._refresh_cost = 0.0
+        self._stale = False
         self._register = register
         self._extract = extract
         self._on_error = on_error
@@ -306,6 +328,43 @@ class Writer:
         self._duplicates = duplicates
         self._index = _DuplicateSearch(register) if duplicates else None
         self._together: _Together | None = None
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        self.finish(quietly=exc_type is not None)
+
+    def finish(self, *, quietly: bool = False) -> None:
+        """Merge the deals this writer left stale: at the end of a run, however it ends.
+
+        ``quietly`` (when the run ends on an error) logs a failure to merge instead of
+        raising it over that error; the deals stay marked and the next run merges them.
+        """
+        if not self._stale:
+            return
+        try:
+            self._refresh()
+        except ArmsLedgerError as error:
+            if not quietly:
+                raise
+            log.warning("deals left to merge by the next run: %s", error)
+
+    def _refresh(self) -> None:
+        start = time.monotonic()
+        self._register.refresh_deals()
+        self._refreshed = time.monotonic()
+        self._refresh_cost = self._refreshed - start
+        self._stale = False
+
+    def _wrote(self, facts: int) -> None:
+        """After a commit of ``facts`` facts: merge the stale deals if it is time."""
+        if self._refresh_seconds is None or not facts:
+            return
+        self._stale = True
+        wait = max(self._refresh_seconds, 10 * self._refresh_cost)
+        if time.monotonic() - self._refreshed >= wait:
+            self._refresh()
 
     @contextmanager
     def together(
@@ -349,6 +408,7 @@ class Writer:
                     sources=pending.sources,
                     rejected=pending.rejected,
                     partition=partition,
+                    defer_deals=self._refresh_seconds is not None,
                 )
             except StoreError:
                 # Learn which input the register refuses (or that it fails altogether):
@@ -364,6 +424,7 @@ class Writer:
                 return
         for settle in pending.settle:
             self.record(settle(saved))
+        self._wrote(sum(len(item.facts) for item in pending.new))
 
     def record(self, outcome: Outcome) -> None:
         """Count an outcome and report it to ``progress``."""
@@ -503,6 +564,7 @@ class Writer:
                 found,
                 extractor=name,
                 signature=index.encode(signature) if index is not None else None,
+                defer_deals=self._refresh_seconds is not None,
             )
         except StoreError as error:
             self.fail(source, error)
@@ -511,6 +573,8 @@ class Writer:
             index.add(article.content_hash, signature)
         stored = status == "stored"
         record(Outcome(source, status, reason if stored else None, len(found) if stored else 0))
+        if stored:
+            self._wrote(len(found))
 
 
 class _DuplicateSearch:

@@ -33,7 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from armsledger import __version__
-from armsledger.errors import ArmsLedgerError, ConfigError, InputError
+from armsledger.errors import ArmsLedgerError, ConfigError, InputError, StoreError
 from armsledger.fetch import DEFAULT_TIMEOUT
 from armsledger.ingest import DEFAULT_MAX_BYTES, read_article
 from armsledger.model import Deal, Fact, Quantity, Stage, Value
@@ -75,10 +75,18 @@ def _add_row(table: Table, *cells: str) -> None:
 
 
 def _register(db: str | None) -> Register:
+    """The register, with the deals a run killed outright left stale merged first (so
+    what every command reads is whole); where it cannot be written, it is read as is."""
     from armsledger.config import resolve_db_url
     from armsledger.store import Register
 
-    return Register(resolve_db_url(db))
+    register = Register(resolve_db_url(db))
+    try:
+        if register.stale_deals():
+            register.refresh_deals()
+    except StoreError as error:
+        click.echo(f"warning: deals left unmerged by an earlier run: {error}", err=True)
+    return register
 
 
 _on_error_option = click.option(

@@ -397,14 +397,27 @@ def batch_paths(
                 else:
                     writer.save(item.done.article, item.source, item.done)
 
-    waiting = todo()
+    with writer:
+        _run(todo(), write, engine, scheduler, workers, options)
+    return report
+
+
+def _run(
+    waiting: Iterator[tuple[int, Sequence[Input]]],
+    write: Callable[[PartitionResult], None],
+    engine: Engine,
+    scheduler: str | None,
+    workers: int,
+    options: ReadOptions,
+) -> None:
+    """Extract the partitions ``waiting`` here or on a cluster, writing each as it is done."""
     if engine == "local":
         for number, inputs in waiting:
             write(extract_partition(number, inputs, options))
-        return report
+        return
     first = next(waiting, None)
     if first is None:
-        return report
+        return
     with _client(scheduler, workers) as client:
         window = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
 
@@ -421,7 +434,6 @@ def batch_paths(
             following = next(waiting, None)
             if following is not None:
                 running.add(submit(following))
-    return report
 
 
 @contextmanager

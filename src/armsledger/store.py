@@ -293,6 +293,16 @@ batch_partitions = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+#: Deals whose facts changed since their row was last merged. ``ingest`` and ``batch``
+#: mark the deals they touch here, in the transaction of the facts, and merge them
+#: (:meth:`Register.refresh_deals`) every few seconds and at the end of a run: merging a
+#: deal reads all its facts, and a deal reported for years has thousands.
+stale_deals = sa.Table(
+    "stale_deals",
+    metadata,
+    sa.Column("deal_id", sa.String(64), primary_key=True),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Review:
@@ -473,11 +483,13 @@ class Register:
         *,
         extractor: str | None = None,
         signature: bytes | None = None,
+        defer_deals: bool = False,
     ) -> Literal["stored", "unchanged"]:
         """Store an article, its facts, and the deals they touch, in one transaction.
 
         Each deal key the facts touch is recomputed from all the facts in the register
-        with that key, dated by their articles.
+        with that key, dated by their articles; with ``defer_deals`` it is marked stale
+        instead, to be merged by :meth:`refresh_deals`.
 
         Args:
             article: the article; its text must not be stored already.
@@ -503,7 +515,7 @@ class Register:
                 if _find_hash(conn, content_hash) is not None:
                     return "unchanged"
                 touched = self._insert(conn, article, facts, extractor, signature=signature)
-                _recompute_deals(conn, touched)
+                (_mark_stale if defer_deals else _recompute_deals)(conn, touched)
         except IntegrityError as error:
             # Another writer may have stored the same text since we looked.
             if self._has_hash(content_hash):
@@ -639,10 +651,12 @@ class Register:
         sources: Sequence[NewSource] = (),
         rejected: Sequence[tuple[str, str]] = (),
         partition: Partition | None = None,
+        defer_deals: bool = False,
     ) -> SavedMany:
         """Store many articles with their facts, signatures, further sources and rejects,
         and record a ``batch`` partition as finished, all in one transaction; each deal key
-        the facts touch is recomputed once, at the end.
+        the facts touch is recomputed once, at the end (or, with ``defer_deals``, marked
+        stale for :meth:`refresh_deals`).
 
         ``rejected`` holds ``(source, reason)`` pairs. What :meth:`save_article`,
         :meth:`save_source`, :meth:`save_reject` and
@@ -679,7 +693,8 @@ class Register:
                         continue
                     stored.add(content_hash)
                     fresh.append(item)
-                _recompute_deals(conn, _insert_many(conn, fresh, reviewed))
+                touched = _insert_many(conn, fresh, reviewed)
+                (_mark_stale if defer_deals else _recompute_deals)(conn, touched)
                 saved.sources.extend(
                     self._insert_source(conn, source.original, source.copy, source.similarity)
                     for source in sources
@@ -830,6 +845,33 @@ class Register:
         except SQLAlchemyError as error:
             raise self._error(f"cannot read the partitions of run {run}", error) from None
 
+    def refresh_deals(self, per_transaction: int = 200) -> int:
+        """Merge again the deals marked stale (``defer_deals``), ``per_transaction`` at a
+        time, each lot in its transaction with the deals locked as a write locks them;
+        returns how many. Safe beside writers: a deal touched while it is merged is marked
+        stale again when that writer commits."""
+        done = 0
+        query = sa.select(stale_deals.c.deal_id).order_by(stale_deals.c.deal_id)
+        try:
+            while True:
+                with self._engine.begin() as conn:
+                    keys = set(conn.scalars(query.limit(per_transaction)))
+                    if not keys:
+                        return done
+                    _recompute_deals(conn, keys)
+                    conn.execute(sa.delete(stale_deals).where(stale_deals.c.deal_id.in_(keys)))
+                done += len(keys)
+        except SQLAlchemyError as error:
+            raise self._error("cannot merge the deals marked stale", error) from None
+
+    def stale_deals(self) -> int:
+        """How many deals wait for :meth:`refresh_deals`."""
+        try:
+            with self._engine.connect() as conn:
+                return int(conn.scalar(sa.select(sa.func.count()).select_from(stale_deals)) or 0)
+        except SQLAlchemyError as error:
+            raise self._error("cannot count the deals marked stale", error) from None
+
     def rebuild_deals(self) -> int:
         """Recompute every deal from the facts, in one transaction; returns how many.
 
@@ -843,6 +885,7 @@ class Register:
                 _rekey_facts(conn)
                 keys = set(conn.scalars(sa.select(facts.c.deal_id).distinct()))
                 _recompute_deals(conn, keys, locked=True)
+                conn.execute(sa.delete(stale_deals))
         except SQLAlchemyError as error:
             raise self._error("cannot rebuild the deals", error) from None
         return len(keys)
@@ -1909,6 +1952,23 @@ def _lock_deals(conn: Connection, ordered: Sequence[str], *, everything: bool = 
         conn.execute(
             sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
         )
+
+
+def _mark_stale(conn: Connection, keys: set[str]) -> None:
+    """Mark the deals of ``keys`` stale, for :meth:`Register.refresh_deals` to merge.
+
+    The deals are locked first, as a recomputation locks them, so a refresh merging one of
+    them meanwhile either sees this writer's facts or leaves the mark for the next one.
+    """
+    if not keys:
+        return
+    ordered = sorted(keys)
+    _lock_deals(conn, ordered)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(stale_deals).on_conflict_do_nothing()
+    conn.execute(statement, [{"deal_id": key} for key in ordered])
 
 
 def _recompute_deals(conn: Connection, keys: set[str], *, locked: bool = False) -> None:
