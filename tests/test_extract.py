@@ -426,3 +426,17 @@ def test_extract_a_step_dated_after_the_article_is_planned(
     text = "France delivered Rafale jets to Greece in 2023."
     [fact] = extract_facts(Article(id="d.txt", text=text, date=written))
     assert fact.modality is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "S-400 systems were delivered to Turkey by Russia.",
+        "Russia delivered S-400 to Turkey.\n\nS-400 deliveries to Turkey by Russia were completed.",
+    ],
+)
+def test_extract_a_weapon_opening_a_sentence_has_no_count_before_it(text: str) -> None:
+    assert ("RUS", "TUR", "S-400", "delivery", None) in {
+        (f.supplier, f.recipient, f.system, str(f.stage), f.quantity)
+        for f in extract_facts(Article(id="x.txt", text=text))
+    }

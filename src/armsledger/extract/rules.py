@@ -1249,6 +1249,8 @@ def _count_before(text: str, start: int) -> tuple[int, int, int] | None:
     words = [m.group() for m in matches]
     for size in (1, 2):
         for end in (len(words), len(words) - 1):
+            if end < 0:
+                continue  # nothing before the weapon: it opens the text
             if end < len(words) and (
                 partitive is not None
                 or words[end].lower() in ("of", "the")
