@@ -356,3 +356,16 @@ def test_ingest_reads_every_shared_article_exactly(shared_dir: Path) -> None:
         meta = json.loads(path.with_name(path.stem + ".meta.json").read_text("utf-8"))
         assert article.title == (meta.get("title") or None)
         assert article.url == (meta.get("url") or None)
+
+
+def test_ingest_iter_paths_yields_a_file_reached_through_a_link_once(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("An article.", encoding="utf-8")
+    (tmp_path / "b" / "y.txt").write_text("Another article.", encoding="utf-8")
+    (tmp_path / "b" / "link.txt").symlink_to(tmp_path / "a" / "x.txt")
+    found = list(iter_paths([tmp_path / "a", tmp_path / "b", tmp_path / "a" / "x.txt"]))
+    assert found == [tmp_path / "a" / "x.txt", tmp_path / "b" / "y.txt"]
+    seen: set[str] = set()
+    assert list(iter_paths([tmp_path / "a"], seen)) == [tmp_path / "a" / "x.txt"]
+    assert list(iter_paths([tmp_path / "b"], seen)) == [tmp_path / "b" / "y.txt"]

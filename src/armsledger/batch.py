@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two merges of the stale deals during a run: what the register's readers
 #: (the API, the dashboard) may lag behind the facts. A merge taking long is made at most
-#: a tenth of the time (every ten times its duration), so it never rules a run's pace.
+#: a twentieth of the time (every twenty times its duration), so it never rules a run's
+#: pace, nor takes much from the workers a ``batch`` writer shares its machine with.
 REFRESH_SECONDS = 10.0
 
 Status = Literal["stored", "unchanged", "duplicate", "skipped", "failed"]
@@ -205,21 +206,17 @@ def ingest_paths(
     summary, record, fail, save = writer.summary, writer.record, writer.fail, writer.save
 
     with writer:
-        seen: set[Path] = set()
+        seen: set[str] = set()
         for path in paths:
             if isinstance(path, str) and is_url(path):
                 _read_records(path, options, save, fail)
                 continue
             try:
-                files = list(iter_paths([Path(path)]))
+                files = list(iter_paths([Path(path)], seen))
             except InputError as error:
                 fail(str(path), error)
                 continue
             for file in files:
-                key = file.resolve()
-                if key in seen:
-                    continue
-                seen.add(key)
                 if is_sidecar(file):
                     record(Outcome(str(file), "skipped", "sidecar file, read with its article"))
                     continue
@@ -362,7 +359,7 @@ class Writer:
         if self._refresh_seconds is None or not facts:
             return
         self._stale = True
-        wait = max(self._refresh_seconds, 10 * self._refresh_cost)
+        wait = max(self._refresh_seconds, 20 * self._refresh_cost)
         if time.monotonic() - self._refreshed >= wait:
             self._refresh()
 

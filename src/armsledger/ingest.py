@@ -65,33 +65,46 @@ def is_sidecar(path: Path) -> bool:
     return path.name.startswith(".") or path.name.endswith(SIDECAR_SUFFIXES)
 
 
-def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
+def iter_paths(paths: Iterable[Path], seen: set[str] | None = None) -> Iterator[Path]:
     """The article files among ``paths``: files as given, folders walked for articles.
 
     A folder is walked recursively, in sorted order, for ``.txt``, ``.html`` and ``.htm``
     files; sidecars (``*.meta.json``, ``*.gold.json``) and hidden files and folders are
     left out, and symbolic links to folders are not followed. A file given by name is
     yielded whatever its kind, so that reading it says what is wrong with it. A file
-    reached twice (named and inside a named folder) is yielded once.
+    reached twice (named and inside a named folder) is yielded once; ``seen``, the real
+    paths yielded so far, carries that across calls.
 
     Raises:
         InputError: a path does not exist, or a folder holds no article.
     """
-    seen: set[Path] = set()
+    seen = set() if seen is None else seen
     for path in paths:
         if path.is_dir():
             found = sorted(_walk(path))
             if not found:
                 raise InputError(f"{path}: no .txt or .html articles in {path}")
+            real = os.path.realpath(path)
+            keys: Iterable[str] = (_real_in(real, path, file) for file in found)
         elif path.exists():
             found = [path]
+            keys = [os.path.realpath(path)]
         else:
             raise InputError(f"{path}: no such file or folder")
-        for file in found:
-            key = file.resolve()
+        for file, key in zip(found, keys, strict=True):
             if key not in seen:
                 seen.add(key)
                 yield file
+
+
+def _real_in(real_folder: str, folder: Path, file: Path) -> str:
+    """The real path of ``file``, found walking ``folder`` (whose real path is given):
+    the folder's joined with the file's relative path, since the walk follows no link to
+    a folder; only a file that is itself a link is resolved (a few system calls saved
+    per file, which a folder of 100,000 articles notices)."""
+    if os.path.islink(file):
+        return os.path.realpath(file)
+    return os.path.join(real_folder, os.path.relpath(file, folder))
 
 
 def _walk(folder: Path) -> Iterator[Path]:

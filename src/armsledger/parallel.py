@@ -152,21 +152,17 @@ def plan_partitions(paths: Sequence[Path | str], partitions: int | None = None) 
     files: list[str] = []
     feeds: list[str] = []
     dumps: list[str] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for path in paths:
         if isinstance(path, str) and is_url(path):
             feeds.append(path)
             continue
         try:
-            found = list(iter_paths([Path(path)]))
+            found = list(iter_paths([Path(path)], seen))
         except InputError:
             files.append(str(path))  # fails on the worker, with its reason
             continue
         for file in found:
-            key = file.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
             suffix = reader_suffix(file.name)
             if suffix is None:
                 files.append(str(file))
