@@ -251,26 +251,18 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
-    """A local server on 127.0.0.1 recording POSTs; it answers at most 20 requests and
-    gives up after 10 s without one, so it stops by itself."""
+    """A local server on 127.0.0.1 recording POSTs, served until the test ends."""
     received: list[tuple[str, str, bytes]] = []
     handler = type("Recorder", (_Recorder,), {"received": received})
     server = http.server.HTTPServer(("127.0.0.1", 0), handler)
-    server.timeout = 10
-
-    def serve() -> None:
-        for _ in range(20):
-            before = len(received)
-            server.handle_request()
-            if len(received) == before:
-                return
-
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
     finally:
+        server.shutdown()
         server.server_close()
+        thread.join(timeout=10)
 
 
 def test_alerts_command_posts_to_webhook(

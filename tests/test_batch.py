@@ -330,3 +330,39 @@ def test_batch_writer_merges_stale_deals_when_it_is_time_and_at_the_end(
         writer.save(Article(id="c.txt", text=another), "c.txt")
         assert register.stale_deals() == 0  # time already: merged after the write
     assert register.query_deals(limit=10).items[0].n_facts == 3
+
+
+def test_batch_writers_find_copies_the_other_stored_since_they_started(
+    tmp_path: Path, register: Register
+) -> None:
+    from armsledger.batch import Writer
+
+    copy = "ANKARA (Wire) - " + REPORT_ONE + " Reporting by the desk."
+    first = Writer(register, extract=lambda article: [])
+    second = Writer(register, extract=lambda article: [])  # another process, as it were
+    second.save(Article(id="other", text=REPORT_TWO), "other")
+    first.save(Article(id="orig", text=REPORT_ONE, url="https://one.example/a"), "orig")
+    second.save(Article(id="copy", text=copy, url="https://two.example/c"), "copy")
+    assert [o.status for o in second.summary.outcomes] == ["stored", "duplicate"]
+    assert [s.name for s in register.iter_sources("orig")] == ["copy"]
+
+
+def test_batch_articles_stored_without_band_keys_still_have_their_copies_found(
+    tmp_path: Path, register: Register
+) -> None:
+    from armsledger import store
+
+    ingest_paths(
+        [write(tmp_path / "one.jsonl", json.dumps({"id": "orig", "text": REPORT_ONE}) + "\n")],
+        register,
+        extract=lambda article: [],
+    )
+    with register._engine.begin() as conn:  # as an older armsledger left it
+        conn.execute(store.article_bands.delete())
+        conn.execute(store.article_signatures.delete())
+    copy = "ANKARA (Wire) - " + REPORT_ONE + " Reporting by the desk."
+    dump = write(tmp_path / "two.jsonl", json.dumps({"id": "copy", "text": copy}) + "\n")
+    summary = ingest_paths([dump], register, extract=lambda article: [])
+    assert [o.status for o in summary.outcomes] == ["duplicate"]
+    with register._engine.connect() as conn:
+        assert conn.execute(store.article_bands.select()).all()  # filled in on the way

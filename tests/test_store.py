@@ -367,7 +367,7 @@ def test_store_creates_tables_added_since_version_1(
         register.save_article(delivery_article, [])
     with sqlite3.connect(path) as conn:  # a register written before these tables existed
         tables = ("feed_state", "article_signatures", "article_sources", "batch_partitions")
-        tables += ("stale_deals",)
+        tables += ("stale_deals", "article_bands")
         for table in (*tables, "alembic_version"):  # and before migrations
             conn.execute(f"DROP TABLE {table}")
     with Register(f"sqlite:///{path}") as register:

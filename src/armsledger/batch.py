@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from armsledger import extract as extract_module
+from armsledger.duplicates import BandKey, Match
 from armsledger.errors import ArmsLedgerError, ExtractionError, InputError, StoreError
 from armsledger.fetch import is_url
 from armsledger.ingest import DEFAULT_MAX_BYTES, is_sidecar, iter_paths, read_article
@@ -365,7 +366,11 @@ class Writer:
 
     @contextmanager
     def together(
-        self, partition: Partition | None = None, *, hashes: Sequence[str] = ()
+        self,
+        partition: Partition | None = None,
+        *,
+        hashes: Sequence[str] = (),
+        signatures: Sequence[bytes] = (),
     ) -> Iterator[None]:
         """Save what is saved, failed and recorded inside the block in one transaction
         (:meth:`armsledger.store.Register.save_many`) when it ends, with ``partition``
@@ -378,17 +383,22 @@ class Writer:
         a failure writes what came before it, then its reject, then raises; the partition
         is not recorded. Any other exception leaves the block's work unwritten.
 
-        ``hashes``, the content hashes of the articles to come, lets the register be asked
-        which are stored in one query rather than one each.
+        ``hashes``, the content hashes of the articles to come, and ``signatures``, their
+        MinHash signatures, let the register be asked which are stored, and which stored
+        articles they may copy, in one query each rather than one per article.
         """
         if self._together is not None:
             raise RuntimeError("Writer.together() blocks do not nest")
         stored = self._register.stored_hashes(hashes) if hashes else set()
+        if self._index is not None and signatures:
+            self._index.ask(signatures)
         self._together = _Together(asked=set(hashes), stored=stored)
         try:
             yield
         except BaseException:
             self._together = None
+            if self._index is not None:
+                self._index.settled()
             raise
         self._commit(partition)
 
@@ -396,6 +406,8 @@ class Writer:
         pending, self._together = self._together, None
         if pending is None:
             return
+        if self._index is not None:
+            self._index.settled()
         if not (pending.new or pending.sources or pending.rejected or partition):
             saved = SavedMany()
         else:
@@ -506,13 +518,12 @@ class Writer:
             else:
                 self._report(Outcome(source, "unchanged"))
             return
-        signature: Any = None
+        signature: bytes | None = None
         if index is not None:
             if done is not None and done.signature is not None:
-                signature = index.decode(done.signature)
+                signature = done.signature
             else:
                 signature = index.signature(article)
-        if index is not None and signature is not None:
             match = index.find(signature)
             if match is not None:
                 copy = (
@@ -541,11 +552,10 @@ class Writer:
                 self.fail(source, error)
                 return
         if pending is not None:
-            encoded = index.encode(signature) if index is not None else None
-            pending.new.append(NewArticle(article, found, name, encoded))
+            pending.new.append(NewArticle(article, found, name, signature))
             pending.hashes.add(article.content_hash)
-            if index is not None:
-                index.add(article.content_hash, signature)
+            if index is not None and signature is not None:
+                index.add(article.content_hash, signature)  # until the transaction is in
             content_hash, n_facts = article.content_hash, len(found)
 
             def settle(saved: SavedMany) -> Outcome:
@@ -560,14 +570,12 @@ class Writer:
                 article,
                 found,
                 extractor=name,
-                signature=index.encode(signature) if index is not None else None,
+                signature=signature,
                 defer_deals=self._refresh_seconds is not None,
             )
         except StoreError as error:
             self.fail(source, error)
             return
-        if status == "stored" and index is not None:
-            index.add(article.content_hash, signature)
         stored = status == "stored"
         record(Outcome(source, status, reason if stored else None, len(found) if stored else 0))
         if stored:
@@ -575,48 +583,71 @@ class Writer:
 
 
 class _DuplicateSearch:
-    """The register's article signatures in a MinHash LSH index, loaded on first use."""
+    """Finds the stored article a new text copies: among the register's, by their band
+    keys (one indexed query per article, or one per partition asked for ahead), and among
+    those the writer has decided on in the transaction not yet in. Nothing of the
+    register is held in memory, however many articles it has."""
 
     def __init__(self, register: Register) -> None:
+        from armsledger.duplicates import DuplicateIndex
+
         self._register = register
-        self._index: Any = None
+        self._pending = DuplicateIndex()
+        self._asked: dict[BandKey, list[tuple[str, bytes]]] | None = None
+        self._filled = False
 
-    def _loaded(self) -> Any:
-        if self._index is None:
-            from armsledger import duplicates
+    def _fill(self) -> None:
+        """Once: band keys for the articles an older armsledger stored without them."""
+        if self._filled:
+            return
+        from armsledger.duplicates import signature, signature_bytes
 
-            self._index = duplicates.DuplicateIndex()
-            for content_hash, stored, text in self._register.iter_signatures():
-                if stored is None:
-                    minhash = duplicates.signature(text)
-                    self._register.save_signature(content_hash, duplicates.signature_bytes(minhash))
-                else:
-                    minhash = duplicates.signature_from_bytes(stored)
-                self._index.add(content_hash, minhash)
-        return self._index
+        for content_hash, stored, text in self._register.iter_unbanded():
+            data = stored if stored is not None else signature_bytes(signature(text))
+            self._register.save_signature(content_hash, data)
+        self._filled = True
 
-    def signature(self, article: Article) -> Any:
-        from armsledger.duplicates import signature
+    def signature(self, article: Article) -> bytes:
+        from armsledger.duplicates import signature, signature_bytes
 
-        self._loaded()
-        return signature(article.text)
+        return signature_bytes(signature(article.text))
 
-    def decode(self, data: bytes) -> Any:
-        from armsledger.duplicates import signature_from_bytes
+    def ask(self, signatures: Sequence[bytes]) -> None:
+        """Read at once the stored candidates of the copies of these texts, to come."""
+        from armsledger.duplicates import band_keys
 
-        self._loaded()
-        return signature_from_bytes(data)
+        self._fill()
+        keys = {key for data in signatures for key in band_keys(data)}
+        asked: dict[BandKey, list[tuple[str, bytes]]] = {}
+        for content_hash, data in self._register.copy_candidates(keys):
+            for key in band_keys(data):
+                if key in keys:
+                    asked.setdefault(key, []).append((content_hash, data))
+        self._asked = asked
 
-    def encode(self, minhash: Any) -> bytes | None:
-        from armsledger.duplicates import signature_bytes
+    def settled(self) -> None:
+        """The transaction is in (or given up): what it decided is the register's now."""
+        from armsledger.duplicates import DuplicateIndex
 
-        return signature_bytes(minhash) if minhash is not None else None
+        self._pending = DuplicateIndex()
+        self._asked = None
 
-    def find(self, minhash: Any) -> Any:
-        return self._loaded().find(minhash)
+    def find(self, data: bytes) -> Match | None:
+        from armsledger.duplicates import band_keys, best_match
 
-    def add(self, content_hash: str, minhash: Any) -> None:
-        self._loaded().add(content_hash, minhash)
+        self._fill()
+        keys = band_keys(data)
+        if self._asked is not None:
+            stored = [found for key in keys for found in self._asked.get(key, ())]
+        else:
+            stored = self._register.copy_candidates(keys)
+        candidates = dict(self._pending.candidates(keys))
+        candidates.update(stored)
+        return best_match(data, candidates.items())
+
+    def add(self, content_hash: str, data: bytes) -> None:
+        """A text decided on in the open transaction, found as a copy's original too."""
+        self._pending.add(content_hash, data)
 
     def add_source(self, article: Article, similarity: float, original: str | None = None) -> bool:
         return self._register.save_source(original or article.content_hash, article, similarity)

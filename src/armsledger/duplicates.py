@@ -3,14 +3,19 @@
 A news agency's story is reprinted by many outlets, each trimming a paragraph, adding a
 byline or changing a headline. Such a copy is one report, not a corroboration: counting
 it as an independent article would let one wire story look like a dozen sources.
-Each text gets a MinHash signature of its word 5-grams (datasketch); a locality-sensitive
-hash index finds stored texts whose estimated Jaccard similarity reaches the threshold.
+Each text gets a MinHash signature of its word 5-grams (datasketch). The signature is cut
+into bands (locality-sensitive hashing, with datasketch's choice of bands for the
+threshold); texts sharing a band's hash are candidates, and a candidate whose estimated
+Jaccard similarity reaches the threshold is a copy. The register keeps every stored text's
+band keys (``article_bands``), so a writer finds copies with an indexed query rather than
+holding every signature in memory, and writers in several processes see each other's texts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -60,24 +65,52 @@ def signature_bytes(minhash: Any) -> bytes:
     return data
 
 
-def signature_from_bytes(data: bytes) -> Any:
-    """The signature :func:`signature_bytes` wrote."""
-    import numpy as np
-    from datasketch import MinHash
-
-    values = np.frombuffer(data, dtype="<u8").copy()
-    return MinHash(
-        num_perm=NUM_PERM, hashvalues=values, permutations=_permutations(), scheme=SCHEME
-    )
-
-
 @lru_cache(maxsize=1)
-def _permutations() -> Any:
-    """The permutations every signature of :data:`NUM_PERM` and :data:`SCHEME` shares (the
-    default seed's); drawn once, as drawing them took most of a signature's decoding."""
-    from datasketch import MinHash
+def bands() -> tuple[int, int]:
+    """``(bands, rows)``: how a signature is cut for the locality-sensitive hash, as
+    datasketch's ``MinHashLSH`` chooses for :data:`THRESHOLD` and :data:`NUM_PERM`
+    (9 bands of 13 values), so that texts at the threshold share a band almost surely
+    and unrelated texts almost never."""
+    from datasketch import MinHashLSH
 
-    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    return int(lsh.b), int(lsh.r)
+
+
+#: One band key: the band's number and a signed 64-bit hash of its values.
+BandKey = tuple[int, int]
+
+
+def band_keys(data: bytes) -> list[BandKey]:
+    """The band keys of a signature as :func:`signature_bytes` wrote it. Two texts whose
+    signatures share a key are candidates, to be compared whole (:func:`similarity`); the
+    keys are what the register indexes (``article_bands``), so that finding a text's
+    copies reads a few rows, not every signature."""
+    count, rows = bands()
+    width = 8 * rows
+    return [
+        (
+            band,
+            int.from_bytes(
+                hashlib.blake2b(data[band * width : (band + 1) * width], digest_size=8).digest(),
+                "little",
+                signed=True,
+            ),
+        )
+        for band in range(count)
+    ]
+
+
+def similarity(first: bytes, second: bytes) -> float:
+    """The Jaccard similarity two signatures estimate: the share of their values that are
+    equal (as ``MinHash.jaccard``)."""
+    import numpy as np
+
+    a = np.frombuffer(first, dtype="<u8")
+    b = np.frombuffer(second, dtype="<u8")
+    if a.shape != b.shape:
+        raise ValueError(f"signatures of {a.size} and {b.size} values cannot be compared")
+    return float(np.count_nonzero(a == b)) / a.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,30 +121,40 @@ class Match:
     similarity: float
 
 
+def best_match(data: bytes, candidates: Iterable[tuple[Hashable, bytes]]) -> Match | None:
+    """The most similar of ``candidates`` (key, signature) at or above :data:`THRESHOLD`."""
+    best: Match | None = None
+    for key, other in candidates:
+        found = similarity(data, other)
+        if found >= THRESHOLD and (best is None or found > best.similarity):
+            best = Match(key, found)
+    return best
+
+
 class DuplicateIndex:
-    """The signatures of stored texts, searchable for near-duplicates of a new one."""
+    """Signatures held in memory, searchable for near-duplicates of a new one by their band
+    keys: the texts a writer has decided on but not yet committed to the register."""
 
-    def __init__(self, threshold: float = THRESHOLD) -> None:
-        from datasketch import MinHashLSH
-
-        self._threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._signatures: dict[Hashable, Any] = {}
+    def __init__(self) -> None:
+        self._signatures: dict[Hashable, bytes] = {}
+        self._buckets: dict[BandKey, list[Hashable]] = {}
 
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def add(self, key: Hashable, minhash: Any) -> None:
-        """Index a stored text's signature under ``key`` (once per key)."""
-        if key not in self._signatures:
-            self._lsh.insert(key, minhash)
-            self._signatures[key] = minhash
+    def add(self, key: Hashable, data: bytes) -> None:
+        """Index a text's signature under ``key`` (once per key)."""
+        if key in self._signatures:
+            return
+        self._signatures[key] = data
+        for band in band_keys(data):
+            self._buckets.setdefault(band, []).append(key)
 
-    def find(self, minhash: Any) -> Match | None:
+    def candidates(self, keys: Iterable[BandKey]) -> list[tuple[Hashable, bytes]]:
+        """The indexed texts sharing one of ``keys``, each once."""
+        found = dict.fromkeys(key for band in keys for key in self._buckets.get(band, ()))
+        return [(key, self._signatures[key]) for key in found]
+
+    def find(self, data: bytes) -> Match | None:
         """The most similar indexed text at or above the threshold, if any."""
-        best: Match | None = None
-        for key in self._lsh.query(minhash):
-            similarity = float(minhash.jaccard(self._signatures[key]))
-            if similarity >= self._threshold and (best is None or similarity > best.similarity):
-                best = Match(key, similarity)
-        return best
+        return best_match(data, self.candidates(band_keys(data)))

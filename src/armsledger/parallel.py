@@ -383,8 +383,10 @@ def batch_paths(
         worker = result.worker
         report.peak_rss[worker] = max(report.peak_rss.get(worker, 0), result.peak_rss)
         done = Partition(run, result.partition, len(result.items))
-        hashes = [item.done.article.content_hash for item in result.items if item.done]
-        with writer.together(done, hashes=hashes):
+        extracted = [item.done for item in result.items if item.done is not None]
+        hashes = [found.article.content_hash for found in extracted]
+        signatures = [found.signature for found in extracted if found.signature is not None]
+        with writer.together(done, hashes=hashes, signatures=signatures):
             for item in result.items:
                 if item.skipped is not None:
                     writer.record(Outcome(item.source, "skipped", item.skipped))

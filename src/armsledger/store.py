@@ -20,6 +20,11 @@ PostgreSQL (no SQLite-only SQL). Column names are FORMAT.md's field names. Table
     further sources of a stored article: wire copies and the same text at other URLs.
 ``article_signatures``
     the MinHash signature of each article's text, for near-duplicate search.
+``article_bands``
+    the band keys of each signature (:func:`armsledger.duplicates.band_keys`), indexed,
+    so that a writer finds a new text's copies among millions with one query.
+``stale_deals``
+    the deals whose facts changed since their row was last merged.
 ``feed_state``
     what ``watch`` last heard from each feed URL: the validators (``ETag``,
     ``Last-Modified``) to send back, when it looked and how that went.
@@ -61,6 +66,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from armsledger import migrations
+from armsledger.duplicates import BandKey, band_keys
 from armsledger.errors import ArmsLedgerError, InputError, StoreError
 from armsledger.merge import apply_review, fact_deal_id, merge_deals
 from armsledger.model import (
@@ -240,6 +246,23 @@ article_signatures = sa.Table(
         primary_key=True,
     ),
     sa.Column("minhash", sa.LargeBinary, nullable=False),
+)
+
+#: The band keys of each article's signature (:func:`armsledger.duplicates.band_keys`):
+#: the locality-sensitive hash, kept in the register rather than in a writer's memory
+#: (about 3 KB an article there), so that a register of millions of texts is searched for
+#: copies by an indexed lookup, by every writer alike.
+article_bands = sa.Table(
+    "article_bands",
+    metadata,
+    sa.Column("band", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
 )
 
 #: What ``watch`` last heard from each feed URL (:mod:`armsledger.watch`): the validators
@@ -558,9 +581,7 @@ class Register:
             },
         )
         if signature is not None:
-            conn.execute(
-                sa.insert(article_signatures), {"article_id": row_id, "minhash": signature}
-            )
+            _insert_signatures(conn, [(row_id, signature)])
         touched: set[str] = set()
         if reviewed is None:
             reviewed = _load_reviews(conn, {article.id})
@@ -714,24 +735,30 @@ class Register:
         return saved
 
     def save_signature(self, content_hash: str, signature: bytes) -> None:
-        """Keep the MinHash signature of a stored article that has none (older ones)."""
+        """Keep the MinHash signature and band keys of a stored article that has none (one
+        stored by an older armsledger)."""
         try:
             with self._engine.begin() as conn:
                 row_id = _find_hash(conn, content_hash)
-                if row_id is not None:
-                    conn.execute(
-                        sa.insert(article_signatures).values(article_id=row_id, minhash=signature)
-                    )
+                if row_id is None:
+                    return
+                conn.execute(sa.delete(article_bands).where(article_bands.c.article_id == row_id))
+                conn.execute(
+                    sa.delete(article_signatures).where(article_signatures.c.article_id == row_id)
+                )
+                _insert_signatures(conn, [(row_id, signature)])
         except SQLAlchemyError as error:
             raise self._error("cannot record a signature", error) from None
 
-    def iter_signatures(self) -> Iterator[tuple[str, bytes | None, str]]:
-        """``(content_hash, signature, text)`` of every article, a page at a time; the
-        text is given only where the signature is missing (``""`` otherwise)."""
+    def iter_unbanded(self) -> Iterator[tuple[str, bytes | None, str]]:
+        """``(content_hash, signature, text)`` of each article without band keys (stored by
+        an older armsledger), a page at a time; the text only where the signature is
+        missing too (``""`` otherwise). Nothing, once every article has its keys."""
         last = 0
         joined = articles.outerjoin(
             article_signatures, article_signatures.c.article_id == articles.c.id
         )
+        banded = sa.exists().where(article_bands.c.article_id == articles.c.id)
         while True:
             text = sa.case((article_signatures.c.minhash.is_(None), articles.c.text), else_="")
             query = (
@@ -739,7 +766,7 @@ class Register:
                     articles.c.id, articles.c.content_hash, article_signatures.c.minhash, text
                 )
                 .select_from(joined)
-                .where(articles.c.id > last)
+                .where(articles.c.id > last, ~banded)
                 .order_by(articles.c.id)
                 .limit(_PAGE * 10)
             )
@@ -752,6 +779,33 @@ class Register:
             if len(rows) < _PAGE * 10:
                 return
             last = rows[-1][0]
+
+    def copy_candidates(self, keys: Iterable[BandKey]) -> list[tuple[str, bytes]]:
+        """``(content_hash, signature)`` of each stored article whose signature shares one
+        of the band ``keys``: the candidates for a copy of the text with those keys."""
+        wanted = sorted(set(keys))
+        found: dict[str, bytes] = {}
+        try:
+            with self._engine.connect() as conn:
+                for start in range(0, len(wanted), _PAGE):
+                    page = wanted[start : start + _PAGE]
+                    query = (
+                        sa.select(articles.c.content_hash, article_signatures.c.minhash)
+                        .select_from(
+                            article_bands.join(
+                                articles, articles.c.id == article_bands.c.article_id
+                            ).join(
+                                article_signatures,
+                                article_signatures.c.article_id == article_bands.c.article_id,
+                            )
+                        )
+                        .where(sa.tuple_(article_bands.c.band, article_bands.c.key).in_(page))
+                        .distinct()
+                    )
+                    found.update((row[0], bytes(row[1])) for row in conn.execute(query))
+        except SQLAlchemyError as error:
+            raise self._error("cannot search for copies", error) from None
+        return list(found.items())
 
     def iter_sources(self, article_id: str | None = None) -> list[ArticleSource]:
         """The further sources of stored articles (of the article of this name, if given),
@@ -1639,13 +1693,14 @@ def _insert_many(
         for item in new
     ]
     ids = _new_ids(conn, articles, rows)
-    signed = [
-        {"article_id": row_id, "minhash": item.signature}
-        for row_id, item in zip(ids, new, strict=True)
-        if item.signature is not None
-    ]
-    if signed:
-        conn.execute(sa.insert(article_signatures), signed)
+    _insert_signatures(
+        conn,
+        [
+            (row_id, item.signature)
+            for row_id, item in zip(ids, new, strict=True)
+            if item.signature is not None
+        ],
+    )
     touched: set[str] = set()
     fact_rows: list[dict[str, Any]] = []
     more_spans: list[Sequence[Span]] = []
@@ -1682,6 +1737,24 @@ def _new_ids(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) 
     if len(ids) != len(rows):
         raise StoreError(f"the database gave {len(ids)} ids for {len(rows)} new {table.name} rows")
     return ids
+
+
+def _insert_signatures(conn: Connection, signed: Sequence[tuple[int, bytes]]) -> None:
+    """Insert the signatures of new article rows ``(id, signature)`` and their band keys."""
+    if not signed:
+        return
+    conn.execute(
+        sa.insert(article_signatures),
+        [{"article_id": row_id, "minhash": signature} for row_id, signature in signed],
+    )
+    conn.execute(
+        sa.insert(article_bands),
+        [
+            {"band": band, "key": key, "article_id": row_id}
+            for row_id, signature in signed
+            for band, key in band_keys(signature)
+        ],
+    )
 
 
 def _stored_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
