@@ -14,9 +14,13 @@ run approaches. The clock stops when the run has ended, its deals merged.
     :func:`armsledger.batch.ingest_paths`, one process.
 ``batch``
     :func:`armsledger.parallel.batch_paths` on a LocalCluster of 1 or 2 worker processes
-    (one thread each); the peak resident memory of each worker is reported.
+    (one thread each); the peak resident memory of each worker is reported, and that of
+    the writer (the process that reads dumps, schedules and writes the register).
 
-    python benchmarks/batch_scale.py [--articles 2000] [--dev ../shared/dev]
+    python benchmarks/batch_scale.py [--articles 2000] [--dev ../shared/dev] [--as-dump]
+
+With ``--as-dump`` the articles are one JSON Lines dump, which ``batch`` splits into
+partitions of records as it reads it.
 
 The issue's corpus of 100,000 articles is ``--articles 100000``.
 """
@@ -38,19 +42,29 @@ from corpus import prose
 from armsledger.ingest import read_article
 
 
-def make_corpus(folder: Path, n: int, dev: Path) -> None:
-    """Write ``n`` article files to ``folder``: one in five relevant, all texts distinct."""
+def make_corpus(folder: Path, n: int, dev: Path, *, dump: bool = False) -> Path:
+    """Write ``n`` articles, one in five relevant, all texts distinct: as article files in
+    ``folder``, or as one JSON Lines dump in it; the input to give ``ingest`` and ``batch``."""
     texts = [read_article(p).text for p in sorted(dev.glob("*.txt"))]
     if not texts:
         sys.exit(f"no .txt articles in {dev}")
     sentences = [s.strip() + "." for t in texts for s in t.split(". ") if len(s.split()) > 4]
     rng = random.Random(7)
-    for i in range(n):
+
+    def body(i: int) -> str:
         if i % 5 == 0:
-            body = " ".join(rng.sample(sentences, 8)) + "\n\n" + prose(rng, 120)
-        else:
-            body = prose(rng, 300)
-        (folder / f"a{i:06d}.txt").write_text(body, encoding="utf-8")
+            return " ".join(rng.sample(sentences, 8)) + "\n\n" + prose(rng, 120)
+        return prose(rng, 300)
+
+    if not dump:
+        for i in range(n):
+            (folder / f"a{i:06d}.txt").write_text(body(i), encoding="utf-8")
+        return folder
+    path = folder / "corpus.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            out.write(json.dumps({"id": f"a{i:06d}", "text": body(i)}) + "\n")
+    return path
 
 
 def _measure(mode: str, corpus: Path, db: Path, workers: int) -> dict[str, object]:
@@ -102,6 +116,7 @@ def _measure(mode: str, corpus: Path, db: Path, workers: int) -> dict[str, objec
         "start_s": round(started, 2),
         "articles_per_s_with_start": round(n / (seconds + started), 1),
         "peak_mb_per_worker": sorted(round(v / 2**20) for v in peaks.values()),
+        "writer_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "facts": counts["facts"],
         "deals": counts["deals"],
     }
@@ -112,6 +127,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     default_dev = Path(__file__).resolve().parents[2] / "shared" / "dev"
     parser.add_argument("--dev", type=Path, default=default_dev)
+    parser.add_argument(
+        "--as-dump",
+        action="store_true",
+        help="one JSON Lines dump of the articles instead of a folder of files",
+    )
+    parser.add_argument("--no-ingest", action="store_true", help="measure batch only")
     parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:  # one mode, in a process of its own
@@ -119,12 +140,16 @@ def main() -> None:
         print(json.dumps(_measure(mode, Path(corpus), Path(db), int(workers))))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus"
-        corpus.mkdir()
-        make_corpus(corpus, args.articles, args.dev)
-        print(f"{args.articles} articles, one in five relevant")
+        folder = Path(tmp) / "corpus"
+        folder.mkdir()
+        corpus = make_corpus(folder, args.articles, args.dev, dump=args.as_dump)
+        kind = "in one JSON Lines dump" if args.as_dump else "as article files"
+        print(f"{args.articles} articles {kind}, one in five relevant")
         results = []
-        for mode, workers in (("ingest", 1), ("batch", 1), ("batch", 2)):
+        modes = [("batch", 1), ("batch", 2)]
+        if not args.no_ingest:
+            modes.insert(0, ("ingest", 1))
+        for mode, workers in modes:
             db = Path(tmp) / f"{mode}-{workers}.db"
             out = subprocess.run(
                 [sys.executable, __file__, "--measure", mode, str(corpus), str(db), str(workers)],
@@ -140,11 +165,12 @@ def main() -> None:
                 f"({result['articles_per_s_with_start']} counting the start-up of "
                 f"{result['start_s']} s), "
                 f"peak {result['peak_mb_per_worker']} MB per worker, "
+                f"{result['writer_peak_mb']} MB for the writer, "
                 f"{result['facts']} facts, {result['deals']} deals"
             )
         same = {(r["facts"], r["deals"]) for r in results}
         print("same facts and deals in every mode:", len(same) == 1)
-        one, two = results[1]["articles_per_s"], results[2]["articles_per_s"]
+        one, two = results[-2]["articles_per_s"], results[-1]["articles_per_s"]
         print(f"batch speed-up, 2 workers over 1: {two / one:.2f}x")
 
 
