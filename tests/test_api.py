@@ -420,6 +420,24 @@ def test_web_register_shows_confidence_and_contradictions(contested: TestClient)
     assert f">{FORMULA_SYSTEM}</a>" in html.unescape(rows[1])
 
 
+def test_web_deal_page_shows_confidence_sources_and_contradictions(
+    contested: TestClient,
+) -> None:
+    ids = {d["system"]: d["id"] for d in contested.get("/api/deals").json()["items"]}
+    deal = contested.get(f"/api/deals/{ids['S-400']}").json()
+    page = contested.get(f"/deals/{ids['S-400']}").text
+    assert '<dd id="deal-confidence">0.40</dd>' in page
+    corroboration = page.split('id="deal-corroboration">')[1].split("</dd>")[0]
+    for c in deal["corroboration"]:
+        assert f'stage-{c["stage"]}">{c["stage"]}</span> {c["sources"]}' in corroboration
+    (contradiction,) = deal["contradictions"]
+    listed = page.split('id="contradictions">')[1].split("</ul>")[0]
+    assert listed.count("<li") == 1
+    assert f'denial: <span class="stage stage-{contradiction["stage"]}">' in listed
+    other = contested.get(f"/deals/{ids[FORMULA_SYSTEM]}").text
+    assert 'id="contradictions"' not in other
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -81,14 +81,16 @@ def bands() -> tuple[int, int]:
 BandKey = tuple[int, int]
 
 
-def band_keys(data: bytes) -> list[BandKey]:
+@lru_cache(maxsize=4096)
+def band_keys(data: bytes) -> tuple[BandKey, ...]:
     """The band keys of a signature as :func:`signature_bytes` wrote it. Two texts whose
     signatures share a key are candidates, to be compared whole (:func:`similarity`); the
     keys are what the register indexes (``article_bands``), so that finding a text's
-    copies reads a few rows, not every signature."""
+    copies reads a few rows, not every signature. (Cached: a writer asks for the keys of
+    one signature several times, ahead of a partition, to search and to store them.)"""
     count, rows = bands()
     width = 8 * rows
-    return [
+    return tuple(
         (
             band,
             int.from_bytes(
@@ -98,7 +100,7 @@ def band_keys(data: bytes) -> list[BandKey]:
             ),
         )
         for band in range(count)
-    ]
+    )
 
 
 def similarity(first: bytes, second: bytes) -> float:

@@ -255,8 +255,9 @@ article_signatures = sa.Table(
 article_bands = sa.Table(
     "article_bands",
     metadata,
-    sa.Column("band", sa.SmallInteger, primary_key=True, autoincrement=False),
+    # the key first: a lookup by keys is a search of the primary key, not a scan
     sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("band", sa.SmallInteger, primary_key=True, autoincrement=False),
     sa.Column(
         "article_id",
         sa.Integer,
@@ -783,14 +784,20 @@ class Register:
     def copy_candidates(self, keys: Iterable[BandKey]) -> list[tuple[str, bytes]]:
         """``(content_hash, signature)`` of each stored article whose signature shares one
         of the band ``keys``: the candidates for a copy of the text with those keys."""
-        wanted = sorted(set(keys))
+        wanted = set(keys)
+        hashes = sorted({key for _, key in wanted})
         found: dict[str, bytes] = {}
         try:
             with self._engine.connect() as conn:
-                for start in range(0, len(wanted), _PAGE):
-                    page = wanted[start : start + _PAGE]
+                for start in range(0, len(hashes), _PAGE):
+                    page = hashes[start : start + _PAGE]
                     query = (
-                        sa.select(articles.c.content_hash, article_signatures.c.minhash)
+                        sa.select(
+                            article_bands.c.band,
+                            article_bands.c.key,
+                            articles.c.content_hash,
+                            article_signatures.c.minhash,
+                        )
                         .select_from(
                             article_bands.join(
                                 articles, articles.c.id == article_bands.c.article_id
@@ -799,10 +806,13 @@ class Register:
                                 article_signatures.c.article_id == article_bands.c.article_id,
                             )
                         )
-                        .where(sa.tuple_(article_bands.c.band, article_bands.c.key).in_(page))
-                        .distinct()
+                        .where(article_bands.c.key.in_(page))
                     )
-                    found.update((row[0], bytes(row[1])) for row in conn.execute(query))
+                    found.update(
+                        (row[2], bytes(row[3]))
+                        for row in conn.execute(query)
+                        if (row[0], row[1]) in wanted
+                    )
         except SQLAlchemyError as error:
             raise self._error("cannot search for copies", error) from None
         return list(found.items())

@@ -26,11 +26,11 @@ def upgrade() -> None:
         return
     op.create_table(
         "article_bands",
-        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("band", "key", "article_id"),
+        sa.PrimaryKeyConstraint("key", "band", "article_id"),
     )
 
 
