@@ -422,7 +422,7 @@ def _print_summary(summary: Any) -> None:
     "--partitions",
     type=click.IntRange(min=1),
     default=None,
-    help="How many partitions the article files make [default: one per 100 files].",
+    help="How many partitions the article files make [default: one per 250 files].",
 )
 @click.option(
     "--partition-records",

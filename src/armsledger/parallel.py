@@ -65,9 +65,10 @@ from armsledger.store import Partition, Register
 Engine = Literal["local", "dask"]
 
 #: Article files per partition when ``partitions`` is not given: small enough that a
-#: partition's texts and facts are a few MB, large enough that a task's overhead (a few
-#: ms on a LocalCluster) is small beside its extraction (about 1 s for 100 articles here).
-FILES_PER_PARTITION = 100
+#: partition's texts and facts are a few MB, large enough that what each partition costs
+#: the writer and the scheduler whatever its size (a task, a transaction, a few queries:
+#: tens of ms) is small beside its extraction (about 2 s for 250 articles here).
+FILES_PER_PARTITION = 250
 
 #: Records of a dump or archive per partition: about 5 s of one worker's extraction for
 #: news-length texts, and a few MB to send it, so the cost of a task (a few ms) and of a
