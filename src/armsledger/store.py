@@ -538,7 +538,8 @@ class Register:
             with self._engine.begin() as conn:
                 if _find_hash(conn, content_hash) is not None:
                     return "unchanged"
-                touched = self._insert(conn, article, facts, extractor, signature=signature)
+                fresh = [NewArticle(article, facts, extractor, signature)]
+                touched = _insert_many(conn, fresh, _load_reviews(conn, {article.id}))
                 (_mark_stale if defer_deals else _recompute_deals)(conn, touched)
         except IntegrityError as error:
             # Another writer may have stored the same text since we looked.
@@ -550,63 +551,6 @@ class Register:
         except Exception as error:  # anything at all: the transaction is rolled back
             raise self._error(f"cannot store {article.id}", error) from None
         return "stored"
-
-    def _insert(
-        self,
-        conn: Connection,
-        article: Article,
-        found: Sequence[Fact],
-        extractor: str | None,
-        reviewed: dict[_ReviewKey, list[Any]] | None = None,
-        signature: bytes | None = None,
-    ) -> set[str]:
-        """Insert the article, its facts and its signature; the deal keys they touch, to
-        recompute. (Statements are built once and given parameters: building one per row
-        cost more than executing it, profiled on a batch of 2,000 articles.)"""
-        row_id = _new_id(
-            conn,
-            sa.insert(articles),
-            {
-                "name": article.id,
-                "content_hash": article.content_hash,
-                "title": article.title,
-                "outlet": article.outlet,
-                "date": article.date,
-                "url": article.url,
-                "language": article.language,
-                "source": article.source,
-                "text": article.text,
-                "relevant": bool(found),
-                "extractor": extractor or (found[0].extractor if found else None),
-                "ingested_at": _now(),
-            },
-        )
-        if signature is not None:
-            _insert_signatures(conn, [(row_id, signature)])
-        touched: set[str] = set()
-        if reviewed is None:
-            reviewed = _load_reviews(conn, {article.id})
-        for fact in found:
-            key = fact_deal_id(_reviewed(fact, article.id, reviewed)[0] or fact)
-            touched.add(key)
-            fact_id = _new_id(
-                conn, sa.insert(facts), {"article_id": row_id, "deal_id": key, **_fact_row(fact)}
-            )
-            if len(fact.spans) > 1:
-                conn.execute(
-                    sa.insert(fact_spans),
-                    [
-                        {
-                            "fact_id": fact_id,
-                            "position": position,
-                            "evidence": span.text,
-                            "evidence_start": span.start,
-                            "evidence_end": span.end,
-                        }
-                        for position, span in enumerate(fact.spans[1:], start=1)
-                    ],
-                )
-        return touched
 
     def save_source(self, content_hash: str, copy: Article, similarity: float) -> bool:
         """Record ``copy`` as a further source of the stored article with ``content_hash``.
@@ -1680,8 +1624,8 @@ def _insert_many(
 ) -> set[str]:
     """Insert articles, their signatures, facts and further spans, one statement per table
     for all of them (several rows per statement, ids given back in order); the deal keys
-    touched, to recompute. What :meth:`Register._insert` does for one article: row by row,
-    the inserts took most of a batch writer's time, profiled on 2,000 articles."""
+    touched, to recompute. For one article (``save_article``) or a partition (``save_many``):
+    row by row, the inserts took most of a batch writer's time, profiled on 2,000 articles."""
     if not new:
         return set()
     at = _now()
